@@ -1,0 +1,3 @@
+from mfagen.cli import main
+
+main()

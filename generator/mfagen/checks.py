@@ -1,0 +1,294 @@
+"""Rules that relate the values of a configuration to each other and to IAM's limits."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from mfagen import naming
+from mfagen.loader import Loc
+from mfagen.models import _IAM_NAME, PRESETS, Config, Statement
+
+MAX_GROUPS_PER_USER = 10
+MAX_MANAGED_POLICIES = 10
+MAX_ROLE_NAME, MAX_GROUP_NAME, MAX_POLICY_NAME = 64, 128, 128
+_CONDITION_OPERATOR = re.compile(r"(?:(?:ForAnyValue|ForAllValues):)?[A-Za-z]+")
+
+
+@dataclass(frozen=True)
+class Finding:
+    loc: Loc
+    message: str
+    hint: str = ""
+    of_key: bool = False
+
+
+@dataclass
+class Findings:
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+
+
+def run(config: Config) -> Findings:
+    findings = Findings()
+    for check in (
+        _identity,
+        _accounts,
+        _tiers,
+        _users,
+        _naming,
+        _profile_names,
+    ):
+        findings.errors.extend(check(config))
+    findings.warnings.extend(_warnings(config))
+    return findings
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "known: " + ", ".join(sorted(choices))
+
+
+def _identity(config: Config) -> Iterator[Finding]:
+    if config.identity_account is None:
+        if len(config.accounts) > 1:
+            yield Finding(
+                ("identity_account",),
+                "several accounts but no identity_account",
+                "name the account that holds the IAM users: identity_account: <account>",
+            )
+    elif config.identity_account not in config.accounts:
+        yield Finding(
+            ("identity_account",),
+            f"unknown account {config.identity_account!r}",
+            did_you_mean(config.identity_account, config.accounts),
+        )
+
+
+def _accounts(config: Config) -> Iterator[Finding]:
+    seen: dict[str, str] = {}
+    for name, account in config.accounts.items():
+        if account.id in seen:
+            yield Finding(
+                ("accounts", name, "id"),
+                f"account id {account.id} is also the id of account {seen[account.id]!r}",
+                "each account appears once; remove or correct one of them",
+            )
+        seen.setdefault(account.id, name)
+        if account.region is None and config.defaults.region is None:
+            yield Finding(
+                ("accounts", name),
+                "no region for this account",
+                "set defaults.region, or region: on this account",
+            )
+        if account.terraform_role and f":{account.id}:" not in account.terraform_role:
+            yield Finding(
+                ("accounts", name, "terraform_role"),
+                f"terraform_role is not a role in account {account.id}",
+                f"Terraform assumes it to act in this account: arn:aws:iam::{account.id}:role/...",
+            )
+
+
+def _tiers(config: Config) -> Iterator[Finding]:
+    for name, tier in config.tiers.items():
+        loc: Loc = ("tiers", name)
+        if not (tier.preset or tier.managed_policies or tier.statements):
+            yield Finding(
+                loc,
+                "this tier grants nothing",
+                "give it a preset (admin, poweruser, readonly, s3), managed_policies or statements",
+            )
+        yield from _references(config.accounts, tier.accounts or [], (*loc, "accounts"), "account")
+        if tier.accounts == []:
+            yield Finding(
+                (*loc, "accounts"),
+                "empty account list",
+                "remove 'accounts' to deploy the tier in every account",
+            )
+        policies = ([PRESETS[tier.preset]] if tier.preset else []) + tier.managed_policies
+        for index, arn in enumerate(tier.managed_policies):
+            if policies.count(arn) > 1:
+                yield Finding(
+                    (*loc, "managed_policies", index),
+                    f"{arn} is listed twice (or is the preset's policy)",
+                    "list each managed policy once",
+                )
+        limit = MAX_MANAGED_POLICIES - (1 if tier.console else 0)
+        if len(set(policies)) > limit:
+            yield Finding(
+                (*loc, "managed_policies"),
+                f"{len(set(policies))} managed policies; IAM attaches at most {limit} here",
+                "IAM allows 10 managed policies per role and group (the console group also "
+                "carries the self-service policy); merge some into statements",
+            )
+        if tier.console and not config.defaults.enforce_mfa:
+            yield Finding(
+                (*loc, "console"),
+                "console: true needs defaults.enforce_mfa: true",
+                "the group's policies would otherwise work without MFA",
+            )
+        sids: set[str] = set()
+        for index, statement in enumerate(tier.statements):
+            yield from _statement(statement, (*loc, "statements", index))
+            if statement.sid and statement.sid in sids:
+                yield Finding(
+                    (*loc, "statements", index, "sid"),
+                    f"duplicate sid {statement.sid!r}",
+                    "sids must be unique within a tier",
+                )
+            sids.add(statement.sid or "")
+
+
+def _statement(statement: Statement, loc: Loc) -> Iterator[Finding]:
+    pairs = (("actions", "not_actions"), ("resources", "not_resources"))
+    for first, second in pairs:
+        given = [key for key in (first, second) if getattr(statement, key) is not None]
+        if len(given) != 1:
+            yield Finding(
+                loc,
+                f"a statement needs exactly one of {first} or {second}",
+                f'e.g. {first}: ["..."]' if not given else f"remove {second}",
+            )
+    for operator in statement.conditions or {}:
+        if not _CONDITION_OPERATOR.fullmatch(operator):
+            yield Finding(
+                (*loc, "conditions", operator),
+                f"{operator!r} is not a condition operator",
+                "e.g. StringEquals, ArnLike, Bool, ForAnyValue:StringLike",
+                of_key=True,
+            )
+
+
+def _users(config: Config) -> Iterator[Finding]:
+    lowered: dict[str, str] = {}
+    devices: dict[str, str] = {}
+    for name, user in config.users.items():
+        loc: Loc = ("users", name)
+        if set(name) == {"."}:
+            yield Finding(loc, f"{name!r} is not a usable user name", "choose a real name", True)
+        if name.lower() in lowered:
+            yield Finding(
+                loc,
+                f"user {name!r} differs from {lowered[name.lower()]!r} only in case",
+                "IAM user names are unique ignoring case",
+                of_key=True,
+            )
+        lowered.setdefault(name.lower(), name)
+        device = (user.mfa_device or name).lower()
+        if device in devices:
+            yield Finding(
+                (*loc, "mfa_device") if user.mfa_device else loc,
+                f"MFA device name {user.mfa_device or name!r} is also used by {devices[device]!r}",
+                "device names are unique in an account: set mfa_device: to a distinct name",
+            )
+        devices.setdefault(device, name)
+        yield from _references(config.tiers, user.tiers, (*loc, "tiers"), "tier")
+        if len(set(user.tiers)) > MAX_GROUPS_PER_USER:
+            yield Finding(
+                (*loc, "tiers"),
+                f"{len(set(user.tiers))} tiers; IAM puts a user in at most "
+                f"{MAX_GROUPS_PER_USER} groups",
+                "merge tiers, or split the user's duties",
+            )
+        if user.tiers and len(name) < 2:
+            yield Finding(
+                loc,
+                "a user with tiers needs a name of at least 2 characters",
+                "the name is the role session name, which AWS wants 2..64 characters long",
+                of_key=True,
+            )
+
+
+def _references(
+    known: Iterable[str], names: list[str], loc: Loc, what: str
+) -> Iterator[Finding]:
+    known = list(known)
+    for index, name in enumerate(names):
+        if name not in known:
+            yield Finding((*loc, index), f"unknown {what} {name!r}", did_you_mean(name, known))
+        elif names.index(name) != index:
+            yield Finding((*loc, index), f"{what} {name!r} is listed twice", "list it once")
+
+
+def _naming(config: Config) -> Iterator[Finding]:
+    patterns = {"role": config.naming.role, "group": config.naming.group}
+    for key, pattern in patterns.items():
+        try:
+            used = naming.placeholders(pattern)
+        except ValueError:
+            used = {"?"}
+        if not used or not used <= naming.PLACEHOLDERS:
+            yield Finding(
+                ("naming", key),
+                f"naming pattern {pattern!r} must use {{tier}} or {{Tier}} and nothing else",
+                "e.g. '{Tier}MFARole' gives AdminMFARole",
+            )
+            return
+    roles: dict[str, str] = {}
+    groups: dict[str, str] = {
+        config.naming.self_service_group.lower(): "the self-service group (naming.self_service_group)"
+    }
+    fixed = (("policy", config.naming.policy), ("self_service_group", config.naming.self_service_group))
+    for key, name in fixed:
+        yield from _iam_name(name, MAX_POLICY_NAME, ("naming", key), "name")
+    for tier in config.tiers:
+        for name, limit, taken, what in (
+            (naming.role_name(config, tier), MAX_ROLE_NAME, roles, "role"),
+            (naming.group_name(config, tier), MAX_GROUP_NAME, groups, "group"),
+        ):
+            yield from _iam_name(name, limit, ("tiers", tier), f"{what} name", of_key=True)
+            if name.lower() in taken:
+                yield Finding(
+                    ("tiers", tier),
+                    f"{what} name {name!r} is also the name of {taken[name.lower()]}",
+                    "IAM names are unique ignoring case; rename a tier or set naming:",
+                    of_key=True,
+                )
+            taken.setdefault(name.lower(), f"tier {tier!r}'s {what}")
+
+
+def _iam_name(name: str, limit: int, loc: Loc, what: str, of_key: bool = False) -> Iterator[Finding]:
+    if len(name) > limit:
+        yield Finding(loc, f"{what} {name!r} is longer than {limit} characters", "shorten it", of_key)
+    elif not _IAM_NAME.fullmatch(name):
+        yield Finding(
+            loc, f"{what} {name!r} is not a valid IAM name", "use letters, digits and +=,.@_-", of_key
+        )
+
+
+def _profile_names(config: Config) -> Iterator[Finding]:
+    seen: dict[str, tuple[str, str]] = {}
+    for tier in config.tiers:
+        for account in naming.tier_accounts(config, tier):
+            profile = naming.profile_name(config, account, tier)
+            if profile in seen:
+                other = seen[profile]
+                yield Finding(
+                    ("tiers", tier),
+                    f"profile name {profile!r} is also made by account {other[0]!r} and tier "
+                    f"{other[1]!r}",
+                    "rename the tier or the account so '<organization>-<account>-<tier>' differ",
+                    of_key=True,
+                )
+            seen.setdefault(profile, (account, tier))
+
+
+def _warnings(config: Config) -> Iterator[Finding]:
+    if naming.single_account(config):
+        return
+    ambient = [name for name, account in config.accounts.items() if not account.terraform_role]
+    identity = naming.identity_name(config)
+    for name in ambient:
+        if name != identity and len(ambient) > 1:
+            yield Finding(
+                ("accounts", name),
+                "no terraform_role: Terraform would reach this account with the same "
+                f"credentials as {', '.join(repr(a) for a in ambient if a != name)}",
+                "one apply cannot act in two accounts with one set of credentials; set "
+                "terraform_role (e.g. OrganizationAccountAccessRole)",
+                of_key=True,
+            )

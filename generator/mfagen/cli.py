@@ -1,0 +1,113 @@
+"""The command line: each command turns its options into one core call and an exit code."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mfagen import __version__, api
+from mfagen.errors import ExitCode, MfagenError
+from mfagen.reporter import Reporter
+
+app = typer.Typer(
+    name="mfagen",
+    help="Make MFA mandatory for AWS CLI users: accounts.yaml -> Terraform IAM + CLI profiles.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+ConfigArg = Annotated[
+    Path, typer.Argument(help="The accounts file.", show_default=True)
+]
+BlueprintsOpt = Annotated[
+    Path | None,
+    typer.Option("--blueprints", help="Render with the templates in this folder instead."),
+]
+
+
+def _run(action: Callable[[Reporter], ExitCode]) -> None:
+    """The boundary: mfagen's errors become messages and exit codes, nothing else escapes."""
+    reporter = Reporter()
+    try:
+        code = action(reporter)
+    except MfagenError as error:
+        reporter.error(error)
+        code = error.exit_code
+    except KeyboardInterrupt:
+        reporter.interrupted()
+        code = ExitCode.INTERRUPTED
+    except Exception as error:
+        if os.environ.get("MFAGEN_DEBUG"):
+            raise
+        reporter.bug(error)
+        code = ExitCode.BUG
+    raise typer.Exit(int(code))
+
+
+@app.command()
+def validate(config: ConfigArg = Path("accounts.yaml")) -> None:
+    """Check the accounts file; exit 0 when valid, 2 with every problem found."""
+
+    def action(reporter: Reporter) -> ExitCode:
+        reporter.validated(api.validate(config))
+        return ExitCode.OK
+
+    _run(action)
+
+
+@app.command()
+def render(
+    config: ConfigArg = Path("accounts.yaml"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="The output folder.")] = Path("output"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 listing the files that differ.")
+    ] = False,
+    blueprints: BlueprintsOpt = None,
+) -> None:
+    """Render Terraform and AWS CLI profiles into the output folder."""
+
+    def action(reporter: Reporter) -> ExitCode:
+        result = api.render_to(config, out, check=check, blueprints=blueprints)
+        reporter.rendered(result, str(out))
+        return ExitCode.DRIFT if check and result.changes else ExitCode.OK
+
+    _run(action)
+
+
+@app.command()
+def profile(
+    user: Annotated[str, typer.Argument(help="The user whose profiles to print.")],
+    config: ConfigArg = Path("accounts.yaml"),
+    blueprints: BlueprintsOpt = None,
+) -> None:
+    """Print one user's ~/.aws/config block."""
+
+    def action(reporter: Reporter) -> ExitCode:
+        reporter.text(api.profile(config, user, blueprints))
+        return ExitCode.OK
+
+    _run(action)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mfagen {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """mfagen: make MFA mandatory for everyone who uses AWS from a terminal."""
+
+
+def main() -> None:
+    app()

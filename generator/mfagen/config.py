@@ -1,0 +1,158 @@
+"""Load accounts.yaml into validated models, translating every error into a positioned Problem."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from mfagen import checks
+from mfagen.errors import ConfigError, Problem
+from mfagen.loader import Document, Loc, load_file, type_name
+from mfagen.models import Config
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A valid configuration, the document it came from, and warnings worth showing."""
+
+    config: Config
+    document: Document
+    warnings: tuple[Problem, ...]
+
+
+def load(path: Path) -> Loaded:
+    """Read, parse and validate `path`; raise ConfigError listing every problem found."""
+    document = load_file(path)
+    try:
+        config = Config.model_validate(document.data)
+    except ValidationError as exc:
+        raise ConfigError([_translate(error, document) for error in exc.errors()]) from None
+    findings = checks.run(config)
+    errors = [document.problem(f.loc, f.message, f.hint, of_key=f.of_key) for f in findings.errors]
+    if errors:
+        raise ConfigError(errors)
+    warnings = tuple(
+        document.problem(f.loc, f.message, f.hint, of_key=f.of_key) for f in findings.warnings
+    )
+    return Loaded(config, document, warnings)
+
+
+def suggest(name: object, choices: typing.Iterable[str]) -> str:
+    """A did-you-mean hint for a misspelt name, or a list of the valid ones."""
+    options = sorted(choices)
+    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    if not options:
+        return ""
+    shown = ", ".join(repr(option) for option in options[:12])
+    return f"expected one of {shown}" + (", ..." if len(options) > 12 else "")
+
+
+def _translate(error: ErrorDetails, document: Document) -> Problem:
+    loc: Loc = tuple(error["loc"])
+    of_key = "[key]" in loc
+    if of_key:
+        loc = loc[: loc.index("[key]")]
+    message, hint = _describe(error, loc)
+    if error["type"] in {"extra_forbidden"}:
+        of_key = True
+    return document.problem(loc, message, hint, of_key=of_key)
+
+
+def _describe(error: ErrorDetails, loc: Loc) -> tuple[str, str]:
+    """The message and hint for one pydantic error."""
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx", {})
+    if kind == "extra_forbidden":
+        return f"unknown key {loc[-1]!r}", suggest(loc[-1], _fields_at(loc[:-1]))
+    if kind == "missing":
+        return f"missing required key {loc[-1]!r}", _missing_hint(str(loc[-1]))
+    if kind == "mfagen":
+        return error["msg"], str(ctx.get("hint", ""))
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", ""))
+        choices = [part.strip(" '") for part in expected.replace(" or ", ",").split(",")]
+        return f"{value!r} is not allowed here", suggest(value, [c for c in choices if c])
+    if kind in {"too_short", "string_too_short"}:
+        return "must not be empty", "give at least one value or remove the key"
+    if kind == "string_too_long":
+        return error["msg"].lower(), "shorten it"
+    return _type_message(kind, value)
+
+
+_EXPECTED = {
+    "string_type": ("a string", "quote the value"),
+    "int_type": ("an integer", ""),
+    "bool_type": ("true or false", "write true or false without quotes"),
+    "list_type": ("a list", "write a YAML list: [a, b] or one '- item' per line"),
+    "dict_type": ("a mapping", "write 'key: value' pairs, indented below this key"),
+    "model_type": ("a mapping", "write 'key: value' pairs, indented below this key"),
+    "model_attributes_type": ("a mapping", "write 'key: value' pairs, indented below this key"),
+}
+
+
+def _type_message(kind: str, value: Any) -> tuple[str, str]:
+    expected, hint = _EXPECTED.get(kind, ("", ""))
+    if not expected:
+        return (f"invalid value: {kind}", "")
+    if kind == "string_type" and isinstance(value, bool):
+        hint = "YAML reads yes/no/on/off/true/false as booleans: quote the value"
+    if kind == "string_type" and isinstance(value, int | float):
+        hint = "YAML read a number: quote the value"
+    return (f"expected {expected}, got {type_name(value)}", hint)
+
+
+def _missing_hint(key: str) -> str:
+    hints = {
+        "version": "add 'version: 1' at the top",
+        "organization": "add 'organization: <name>'; it prefixes every profile name",
+        "accounts": "list at least one account: accounts: {main: {id: \"123456789012\"}}",
+        "id": 'give the 12-digit account id as a quoted string: id: "123456789012"',
+    }
+    return hints.get(key, "")
+
+
+def _fields_at(loc: Loc) -> list[str]:
+    """The keys allowed in the mapping at `loc` (model fields), for did-you-mean hints."""
+    annotation: Any = Config
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if not isinstance(part, str) or part not in annotation.model_fields:
+                return []
+            annotation = annotation.model_fields[part].annotation
+        else:
+            origin = typing.get_origin(annotation)
+            args = typing.get_args(annotation)
+            if origin in {dict, list} and args:
+                annotation = args[-1]
+            else:
+                return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional[...] and Annotated[...] from an annotation."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in {typing.Union, types.UnionType}:
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation

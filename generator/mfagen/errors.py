@@ -1,0 +1,66 @@
+"""mfagen's exceptions and the exit codes they map to.
+
+Core code raises these; only the CLI boundary turns them into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    DRIFT = 1
+    BAD_INPUT = 2
+    BUG = 3
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about the input: where it is, what is wrong and how to fix it."""
+
+    file: str
+    line: int
+    column: int
+    field: str
+    message: str
+    hint: str = ""
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file, self.line, self.column, self.field)
+
+
+class MfagenError(Exception):
+    """Base of every error mfagen reports to its user."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class ConfigError(MfagenError):
+    """accounts.yaml is unreadable or invalid: one or more problems, each with a position."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=Problem.sort_key)
+        first = self.problems[0] if self.problems else None
+        super().__init__(first.message if first else "invalid configuration")
+
+
+class UsageError(MfagenError):
+    """A command-line argument names something that does not exist (a user, a folder)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message)
+
+
+class OutputError(MfagenError):
+    """The output folder cannot be written as asked, and nothing was changed."""
+
+    def __init__(self, path: str, message: str, hint: str = "") -> None:
+        self.path = path
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{path}: {message}")

@@ -1,0 +1,209 @@
+"""The accounts.yaml format (version 1) as strict, frozen pydantic models.
+
+These models check each value on its own: types, patterns, ranges. Rules that relate values
+to each other (references, uniqueness, quotas) live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+PRESETS: dict[str, str] = {
+    "admin": "arn:aws:iam::aws:policy/AdministratorAccess",
+    "poweruser": "arn:aws:iam::aws:policy/PowerUserAccess",
+    "readonly": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "s3": "arn:aws:iam::aws:policy/AmazonS3FullAccess",
+}
+
+MIN_SESSION, MAX_SESSION = 3600, 43200
+MIN_MFA_AGE, MAX_MFA_AGE = 60, 129600
+
+_NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
+_ORGANIZATION = re.compile(r"[a-z0-9][a-z0-9-]*")
+_IAM_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]+")
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
+_PATH = re.compile(r"/(?:[\x21-\x7e]+/)?")
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\x21-\x7e]+/)?[A-Za-z0-9_+=,.@-]{1,64}")
+_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy/(?:[\x21-\x7e]+/)?[\w+=,.@-]+")
+_ACTION = re.compile(r"\*|[a-z0-9-]+:[A-Za-z0-9*?]+")
+_SID = re.compile(r"[A-Za-z0-9]+")
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def _fail(message: str, hint: str = "") -> PydanticCustomError:
+    return PydanticCustomError("mfagen", message, {"hint": hint})
+
+
+def _matching(pattern: re.Pattern[str], what: str, hint: str, max_len: int = 0) -> Any:
+    def check(value: str) -> str:
+        if max_len and len(value) > max_len:
+            raise _fail(f"{what} is {len(value)} characters long, the limit is {max_len}", hint)
+        if not pattern.fullmatch(value):
+            raise _fail(f"{what} {value!r} is not valid", hint)
+        return value
+
+    return AfterValidator(check)
+
+
+def _duration(value: Any) -> int:
+    """3600, "3600", "1h", "30m", "1h30m", "90s" -> seconds."""
+    if isinstance(value, bool):
+        raise _fail("expected a duration such as 1h, 30m or 3600 seconds, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+        match = _DURATION.fullmatch(text)
+        if text and match:
+            hours, minutes, seconds = (int(part or 0) for part in match.groups())
+            return hours * 3600 + minutes * 60 + seconds
+    raise _fail(
+        f"{value!r} is not a duration", "write seconds (3600) or hours and minutes (1h, 90m, 1h30m)"
+    )
+
+
+def _in_range(low: int, high: int, what: str) -> Any:
+    def check(seconds: int) -> int:
+        if not low <= seconds <= high:
+            raise _fail(
+                f"{what} must be between {_human(low)} and {_human(high)}, got {_human(seconds)}",
+                f"IAM accepts {low}..{high} seconds",
+            )
+        return seconds
+
+    return AfterValidator(check)
+
+
+def _human(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    return "".join(parts) or "0s"
+
+
+def _account_id(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = str(value)
+        lost = 12 - len(digits)
+        detail = f" and dropped {lost} leading zero{'s' if lost > 1 else ''}" if lost > 0 else ""
+        raise _fail(
+            f"account id must be a quoted 12-digit string; YAML read it as the number {value}{detail}",
+            f'quote it: id: "{digits.zfill(12)}"',
+        )
+    return value
+
+
+Name = Annotated[
+    str,
+    _matching(_NAME, "name", "use lowercase letters, digits, single '-' or '_'; start with a letter", 40),
+]
+Organization = Annotated[
+    str, _matching(_ORGANIZATION, "organization", "use lowercase letters, digits and '-'", 32)
+]
+UserName = Annotated[
+    str,
+    _matching(_IAM_NAME, "user name", "IAM user names use letters, digits and +=,.@_-", 64),
+]
+DeviceName = Annotated[
+    str,
+    _matching(_IAM_NAME, "MFA device name", "device names use letters, digits and +=,.@_-", 226),
+]
+AccountId = Annotated[
+    str,
+    BeforeValidator(_account_id),
+    _matching(_ACCOUNT_ID, "account id", 'an AWS account id is exactly 12 digits, e.g. "111111111111"'),
+]
+Region = Annotated[
+    str, _matching(_REGION, "region", "write an AWS region code such as eu-west-1 or us-east-1")
+]
+IamPath = Annotated[
+    str, _matching(_PATH, "IAM path", "a path starts and ends with '/', e.g. / or /mfa/", 512)
+]
+RoleArn = Annotated[
+    str,
+    _matching(_ROLE_ARN, "role ARN", "e.g. arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"),
+]
+PolicyArn = Annotated[
+    str,
+    _matching(_POLICY_ARN, "managed policy ARN", "e.g. arn:aws:iam::aws:policy/ReadOnlyAccess"),
+]
+Action = Annotated[
+    str, _matching(_ACTION, "action", "write service:Action, wildcards allowed: s3:Get*")
+]
+Sid = Annotated[str, _matching(_SID, "sid", "a statement id uses letters and digits only", 128)]
+Duration = Annotated[int, BeforeValidator(_duration)]
+SessionDuration = Annotated[Duration, _in_range(MIN_SESSION, MAX_SESSION, "session_duration")]
+MfaMaxAge = Annotated[Duration, _in_range(MIN_MFA_AGE, MAX_MFA_AGE, "mfa_max_age")]
+Resource = Annotated[str, Field(min_length=1)]
+ConditionValues = str | list[str]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Defaults(Model):
+    region: Region | None = None
+    session_duration: SessionDuration = 3600
+    mfa_max_age: MfaMaxAge | None = None
+    path: IamPath = "/"
+    create_users: bool = True
+    enforce_mfa: bool = True
+
+
+class Account(Model):
+    id: AccountId
+    region: Region | None = None
+    terraform_role: RoleArn | None = None
+
+
+class Statement(Model):
+    sid: Sid | None = None
+    effect: Literal["Allow", "Deny"] = "Allow"
+    actions: list[Action] | None = Field(default=None, min_length=1)
+    not_actions: list[Action] | None = Field(default=None, min_length=1)
+    resources: list[Resource] | None = Field(default=None, min_length=1)
+    not_resources: list[Resource] | None = Field(default=None, min_length=1)
+    conditions: dict[str, dict[str, ConditionValues]] | None = None
+
+
+class Tier(Model):
+    description: str | None = Field(default=None, max_length=1000)
+    preset: Literal["admin", "poweruser", "readonly", "s3"] | None = None
+    managed_policies: list[PolicyArn] = []
+    statements: list[Statement] = []
+    accounts: list[str] | None = None
+    console: bool = False
+    session_duration: SessionDuration | None = None
+    mfa_max_age: MfaMaxAge | None = None
+
+
+class User(Model):
+    tiers: list[str] = []
+    mfa_device: DeviceName | None = None
+    region: Region | None = None
+
+
+class Naming(Model):
+    role: str = "{Tier}MFARole"
+    group: str = "{Tier}MFAGroup"
+    policy: str = "ManageMFAPolicy"
+    self_service_group: str = "ManageMFAGroup"
+
+
+class Config(Model):
+    version: Literal[1]
+    organization: Organization
+    identity_account: str | None = None
+    defaults: Defaults = Defaults()
+    naming: Naming = Naming()
+    accounts: dict[Name, Account] = Field(min_length=1)
+    tiers: dict[Name, Tier] = {}
+    users: dict[UserName, User] = {}

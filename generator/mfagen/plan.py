@@ -1,0 +1,308 @@
+"""The plan: every provider, role, group, policy, user and profile with its final name and ARN.
+
+Built once from a validated Config; plain frozen data from then on. Templates lay the plan out
+and never decide anything themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from mfagen import naming, policies
+from mfagen.checks import Finding
+from mfagen.models import PRESETS, Config
+
+TRUST_POLICY_CHARS = 2048
+GROUP_INLINE_CHARS = 5120
+ROLE_INLINE_CHARS = 10240
+MANAGED_POLICY_CHARS = 6144
+
+
+class PlanError(Exception):
+    """The configuration is valid on its own but breaks an IAM quota once laid out."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        super().__init__(findings[0].message)
+
+
+@dataclass(frozen=True)
+class Provider:
+    alias: str
+    account_id: str
+    region: str
+    assume_role_arn: str | None
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    account: str
+    tier: str
+    name: str
+    path: str
+    arn: str
+    description: str
+    max_session_duration: int
+    trust_mode: Literal["arns", "tag"]
+    trust: policies.Document
+    managed_policy_arns: tuple[str, ...]
+    inline_policy: policies.Document | None
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    tier: str | None
+    name: str
+    path: str
+    arn: str
+    assume_policy: policies.Document | None
+    console_policy: policies.Document | None
+    managed_policy_arns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SelfService:
+    key: str
+    name: str
+    path: str
+    arn: str
+    document: policies.Document
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    arn: str
+    groups: tuple[str, ...]
+    """Keys of the groups the user belongs to (tier groups, or the self-service group)."""
+    tags: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    region: str
+    mfa_serial: str
+    role_arn: str | None = None
+    source_profile: str | None = None
+    role_session_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileFile:
+    user: str
+    organization: str
+    profiles: tuple[Profile, ...]
+    """The source profile first, then one role profile per (tier, account), by name."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    organization: str
+    single_account: bool
+    create_users: bool
+    identity: Provider
+    providers: tuple[Provider, ...]
+    self_service: SelfService
+    groups: tuple[Group, ...]
+    roles: tuple[Role, ...]
+    users: tuple[User, ...]
+    profiles: tuple[ProfileFile, ...]
+
+    def roles_in(self, account: str) -> tuple[Role, ...]:
+        return tuple(role for role in self.roles if role.account == account)
+
+    def profile_of(self, user: str) -> ProfileFile | None:
+        return next((file for file in self.profiles if file.user == user), None)
+
+
+SELF_SERVICE_GROUP_KEY = "self_service"
+
+
+def group_key(tier: str) -> str:
+    return f"tier_{tier}"
+
+
+def build(config: Config) -> Plan:
+    """Lay out everything mfagen creates; raise PlanError when an IAM quota is exceeded."""
+    findings: list[Finding] = []
+    identity_name = naming.identity_name(config)
+    identity_id = config.accounts[identity_name].id
+    path = config.defaults.path
+    providers = tuple(
+        Provider(name, account.id, _region(config, name), account.terraform_role)
+        for name, account in config.accounts.items()
+    )
+    members = {tier: [u for u, user in config.users.items() if tier in user.tiers] for tier in config.tiers}
+    user_arn = {name: f"arn:aws:iam::{identity_id}:user/{name}" for name in config.users}
+
+    roles: list[Role] = []
+    tag_tiers: set[str] = set()
+    for tier_name, tier in config.tiers.items():
+        max_age = tier.mfa_max_age or config.defaults.mfa_max_age
+        trust = policies.trust_by_arns(identity_id, [user_arn[u] for u in members[tier_name]], max_age)
+        mode: Literal["arns", "tag"] = "arns"
+        if not members[tier_name] or policies.minified_length(trust) > TRUST_POLICY_CHARS:
+            mode = "tag"
+            trust = policies.trust_by_tag(identity_id, naming.tag_key(tier_name), max_age)
+            if members[tier_name]:
+                tag_tiers.add(tier_name)
+                if not config.defaults.create_users:
+                    findings.append(_tag_needs_users(tier_name, len(members[tier_name])))
+        managed = tuple(([PRESETS[tier.preset]] if tier.preset else []) + tier.managed_policies)
+        inline = policies.custom(tier.statements, require_mfa=False) if tier.statements else None
+        if inline and policies.minified_length(inline) > ROLE_INLINE_CHARS:
+            findings.append(_too_long(("tiers", tier_name, "statements"), "role inline policy", ROLE_INLINE_CHARS))
+        name = naming.role_name(config, tier_name)
+        for account in naming.tier_accounts(config, tier_name):
+            account_id = config.accounts[account].id
+            roles.append(
+                Role(
+                    key=naming.resource_name(account, tier_name),
+                    account=account,
+                    tier=tier_name,
+                    name=name,
+                    path=path,
+                    arn=f"arn:aws:iam::{account_id}:role{path}{name}",
+                    description=tier.description or f"mfagen tier {tier_name}: assumable with MFA",
+                    max_session_duration=tier.session_duration or config.defaults.session_duration,
+                    trust_mode=mode,
+                    trust=trust,
+                    managed_policy_arns=managed,
+                    inline_policy=inline,
+                )
+            )
+
+    groups: list[Group] = []
+    for tier_name, tier in config.tiers.items():
+        name = naming.group_name(config, tier_name)
+        assume = policies.assume_roles(r.arn for r in roles if r.tier == tier_name)
+        console = policies.custom(tier.statements, require_mfa=True) if tier.console and tier.statements else None
+        size = policies.minified_length(assume) + (policies.minified_length(console) if console else 0)
+        if size > GROUP_INLINE_CHARS:
+            findings.append(_too_long(("tiers", tier_name), "group's inline policies", GROUP_INLINE_CHARS))
+        groups.append(
+            Group(
+                key=group_key(tier_name),
+                tier=tier_name,
+                name=name,
+                path=path,
+                arn=f"arn:aws:iam::{identity_id}:group{path}{name}",
+                assume_policy=assume,
+                console_policy=console,
+                managed_policy_arns=tuple(
+                    ([PRESETS[tier.preset]] if tier.preset else []) + tier.managed_policies
+                )
+                if tier.console
+                else (),
+            )
+        )
+    if any(not user.tiers for user in config.users.values()):
+        name = config.naming.self_service_group
+        groups.append(
+            Group(
+                key=SELF_SERVICE_GROUP_KEY,
+                tier=None,
+                name=name,
+                path=path,
+                arn=f"arn:aws:iam::{identity_id}:group{path}{name}",
+                assume_policy=None,
+                console_policy=None,
+                managed_policy_arns=(),
+            )
+        )
+
+    policy_arn = f"arn:aws:iam::{identity_id}:policy{path}{config.naming.policy}"
+    self_service = SelfService(
+        key="manage_mfa",
+        name=config.naming.policy,
+        path=path,
+        arn=policy_arn,
+        document=policies.self_service(
+            identity_id,
+            enforce_mfa=config.defaults.enforce_mfa,
+            group_arns=[g.arn for g in groups],
+            policy_arn=policy_arn,
+        ),
+    )
+    if policies.minified_length(self_service.document) > MANAGED_POLICY_CHARS:
+        findings.append(_too_long(("tiers",), f"managed policy {config.naming.policy}", MANAGED_POLICY_CHARS))
+
+    users = tuple(
+        User(
+            name=name,
+            arn=user_arn[name],
+            groups=tuple(group_key(t) for t in user.tiers) or (SELF_SERVICE_GROUP_KEY,),
+            tags=tuple((naming.tag_key(t), "true") for t in user.tiers if t in tag_tiers),
+        )
+        for name, user in sorted(config.users.items())
+    )
+    if findings:
+        raise PlanError(findings)
+    identity = next(p for p in providers if p.alias == identity_name)
+    return Plan(
+        organization=config.organization,
+        single_account=naming.single_account(config),
+        create_users=config.defaults.create_users,
+        identity=identity,
+        providers=providers,
+        self_service=self_service,
+        groups=tuple(groups),
+        roles=tuple(roles),
+        users=users,
+        profiles=tuple(_profile_file(config, identity, name, roles) for name in sorted(config.users)),
+    )
+
+
+def _region(config: Config, account: str) -> str:
+    region = config.accounts[account].region or config.defaults.region
+    if region is None:  # checks.py refuses this; keep the invariant explicit
+        raise AssertionError(f"account {account} has no region")
+    return region
+
+
+def _profile_file(config: Config, identity: Provider, user_name: str, roles: list[Role]) -> ProfileFile:
+    user = config.users[user_name]
+    serial = f"arn:aws:iam::{identity.account_id}:mfa/{user.mfa_device or user_name}"
+    source = Profile(
+        name=config.organization,
+        region=user.region or identity.region,
+        mfa_serial=serial,
+    )
+    role_profiles = sorted(
+        (
+            Profile(
+                name=naming.profile_name(config, role.account, role.tier),
+                region=user.region or _region(config, role.account),
+                mfa_serial=serial,
+                role_arn=role.arn,
+                source_profile=config.organization,
+                role_session_name=user_name,
+            )
+            for role in roles
+            if role.tier in user.tiers
+        ),
+        key=lambda profile: profile.name,
+    )
+    return ProfileFile(user_name, config.organization, (source, *role_profiles))
+
+
+def _tag_needs_users(tier: str, count: int) -> Finding:
+    return Finding(
+        ("tiers", tier),
+        f"tier {tier!r} has {count} members, too many to list in its role's trust policy "
+        f"({TRUST_POLICY_CHARS} characters)",
+        "mfagen then admits members by a user tag it sets, which needs defaults.create_users: true",
+        of_key=True,
+    )
+
+
+def _too_long(loc: tuple[str, ...], what: str, limit: int) -> Finding:
+    return Finding(
+        loc,
+        f"the {what} would exceed IAM's {limit}-character quota",
+        "split the tier's statements or accounts across tiers",
+    )

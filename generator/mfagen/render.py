@@ -1,0 +1,76 @@
+"""Turn a plan into the bytes of every output file, in memory, through the Jinja2 blueprints."""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+import jinja2
+
+from mfagen import hcl
+from mfagen.errors import UsageError
+from mfagen.plan import Plan, ProfileFile
+
+TERRAFORM_DIR = "terraform"
+PROFILES_DIR = "profiles"
+
+
+def environment(blueprints: Path | None = None) -> jinja2.Environment:
+    """The one Jinja2 environment: strict, no autoescape, HCL filters."""
+    if blueprints is not None:
+        if not blueprints.is_dir():
+            raise UsageError(f"--blueprints {blueprints}: not a folder", "point it at a copy of blueprints/")
+        loader: jinja2.BaseLoader = jinja2.FileSystemLoader(str(blueprints))
+    else:
+        root = importlib.resources.files("mfagen.blueprints")
+        loader = jinja2.FunctionLoader(lambda name: _packaged(root, name))
+    env = jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # noqa: S701 - HCL and INI, not HTML
+    )
+    env.filters["hcl"] = hcl.value
+    env.filters["heredoc"] = hcl.heredoc
+    return env
+
+
+def _packaged(root: importlib.resources.abc.Traversable, name: str) -> str | None:
+    resource = root.joinpath(*name.split("/"))
+    return resource.read_text(encoding="utf-8") if resource.is_file() else None
+
+
+def render(plan: Plan, blueprints: Path | None = None) -> dict[str, bytes]:
+    """Every output file, relative POSIX path -> content."""
+    env = environment(blueprints)
+    files: dict[str, str] = {}
+
+    def terraform(name: str, template: str, **context: object) -> None:
+        text = env.get_template(f"terraform/{template}").render(plan=plan, **context)
+        files[f"{TERRAFORM_DIR}/{name}"] = hcl.align(text)
+
+    terraform("versions.tf", "versions.tf.j2")
+    terraform("providers.tf", "providers.tf.j2")
+    terraform("identity.tf", "identity.tf.j2")
+    terraform("users.tf", "users.tf.j2")
+    for provider in plan.providers:
+        roles = plan.roles_in(provider.alias)
+        if roles:
+            terraform(f"account_{provider.alias}.tf", "account.tf.j2", provider=provider, roles=roles)
+    profile = env.get_template("profiles/config.j2")
+    for file in plan.profiles:
+        files[f"{PROFILES_DIR}/{file.user}/config"] = profile.render(file=file)
+    return {path: _normalise(text) for path, text in sorted(files.items())}
+
+
+def render_profile(file: ProfileFile, blueprints: Path | None = None) -> str:
+    text = environment(blueprints).get_template("profiles/config.j2").render(file=file)
+    return _normalise(text).decode("utf-8")
+
+
+def _normalise(text: str) -> bytes:
+    """`\\n` line ends, no trailing spaces, exactly one trailing newline, UTF-8."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return ("\n".join(lines).strip("\n") + "\n").encode("utf-8")

@@ -1,0 +1,90 @@
+"""The one place that prints: results on stdout, problems and warnings on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from mfagen.api import Rendered, Validated
+from mfagen.errors import ConfigError, MfagenError, OutputError, Problem, UsageError
+
+
+class Reporter:
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.out)
+
+    def _complain(self, text: str) -> None:
+        print(text, file=self.err)
+
+    def problems(self, problems: Iterable[Problem], severity: str) -> None:
+        for problem in problems:
+            self._complain(format_problem(problem, severity))
+
+    def validated(self, result: Validated) -> None:
+        self.problems(result.warnings, "warning")
+        plan = result.plan
+        self._say(
+            f"{result.loaded.document.file}: valid: {len(plan.providers)} accounts, "
+            f"{len(result.loaded.config.tiers)} tiers, {len(plan.users)} users -> "
+            f"{len(plan.roles)} roles, {len(plan.groups)} groups, {len(plan.profiles)} profile files"
+        )
+
+    def rendered(self, result: Rendered, out: str) -> None:
+        self.problems(result.validated.warnings, "warning")
+        if result.checked:
+            if not result.changes:
+                self._say(f"{out}: up to date")
+                return
+            for change in result.changes:
+                self._say(f"{change.kind:<8} {out}/{change.path}")
+            self._complain(
+                f"{out}: {len(result.changes)} file(s) differ from what mfagen renders; "
+                "run `mfagen render` and commit the result"
+            )
+            return
+        if not result.changes:
+            self._say(f"{out}: up to date, nothing written")
+            return
+        written = sum(1 for change in result.changes if change.kind != "stale")
+        removed = len(result.changes) - written
+        self._say(f"{out}: wrote {written} file(s), removed {removed} stale file(s)")
+
+    def text(self, text: str) -> None:
+        self.out.write(text)
+
+    def error(self, error: MfagenError) -> None:
+        if isinstance(error, ConfigError):
+            self.problems(error.problems, "error")
+            count = len(error.problems)
+            self._complain(f"mfagen: {count} error{'s' if count != 1 else ''}, nothing written")
+        elif isinstance(error, OutputError | UsageError):
+            prefix = f"{error.path}: " if isinstance(error, OutputError) else ""
+            self._complain(f"mfagen: error: {prefix}{error.message}")
+            if error.hint:
+                self._complain(f"  hint: {error.hint}")
+        else:
+            self._complain(f"mfagen: error: {error}")
+
+    def bug(self, error: BaseException) -> None:
+        self._complain(
+            f"mfagen: internal error: {type(error).__name__}: {error} "
+            "(a bug; run again with MFAGEN_DEBUG=1 for the traceback and report it)"
+        )
+
+    def interrupted(self) -> None:
+        self._complain("mfagen: interrupted")
+
+
+def format_problem(problem: Problem, severity: str) -> str:
+    text = (
+        f"{problem.file}:{problem.line}:{problem.column}: {severity}: "
+        f"{problem.field}: {problem.message}"
+    )
+    if problem.hint:
+        text += f"\n  hint: {problem.hint}"
+    return text
