@@ -41,7 +41,9 @@ def validate(config_path: Path) -> Validated:
     return Validated(loaded, built)
 
 
-def render_files(config_path: Path, blueprints: Path | None = None) -> tuple[Validated, dict[str, bytes]]:
+def render_files(
+    config_path: Path, blueprints: Path | None = None
+) -> tuple[Validated, dict[str, bytes]]:
     validated = validate(config_path)
     return validated, render.render(validated.plan, blueprints)
 

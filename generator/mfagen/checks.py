@@ -46,11 +46,16 @@ def run(config: Config) -> Findings:
     return findings
 
 
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+def did_you_mean(name: object, choices: Iterable[str]) -> str:
+    """A did-you-mean hint for a misspelt name, or the valid names when none is close."""
+    options = sorted(choices)
+    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.5)
     if close:
         return f"did you mean {close[0]!r}?"
-    return "known: " + ", ".join(sorted(choices))
+    if not options:
+        return ""
+    shown = ", ".join(repr(option) for option in options[:12])
+    return f"expected one of {shown}" + (", ..." if len(options) > 12 else "")
 
 
 def _identity(config: Config) -> Iterator[Finding]:
@@ -169,7 +174,9 @@ def _users(config: Config) -> Iterator[Finding]:
     for name, user in config.users.items():
         loc: Loc = ("users", name)
         if set(name) == {"."}:
-            yield Finding(loc, f"{name!r} is not a usable user name", "choose a real name", True)
+            yield Finding(
+                loc, f"{name!r} is not a usable user name", "choose a real name", of_key=True
+            )
         if name.lower() in lowered:
             yield Finding(
                 loc,
@@ -177,7 +184,8 @@ def _users(config: Config) -> Iterator[Finding]:
                 "IAM user names are unique ignoring case",
                 of_key=True,
             )
-        lowered.setdefault(name.lower(), name)
+            continue
+        lowered[name.lower()] = name
         device = (user.mfa_device or name).lower()
         if device in devices:
             yield Finding(
@@ -203,9 +211,7 @@ def _users(config: Config) -> Iterator[Finding]:
             )
 
 
-def _references(
-    known: Iterable[str], names: list[str], loc: Loc, what: str
-) -> Iterator[Finding]:
+def _references(known: Iterable[str], names: list[str], loc: Loc, what: str) -> Iterator[Finding]:
     known = list(known)
     for index, name in enumerate(names):
         if name not in known:
@@ -230,9 +236,12 @@ def _naming(config: Config) -> Iterator[Finding]:
             return
     roles: dict[str, str] = {}
     groups: dict[str, str] = {
-        config.naming.self_service_group.lower(): "the self-service group (naming.self_service_group)"
+        config.naming.self_service_group.lower(): "the self-service group",
     }
-    fixed = (("policy", config.naming.policy), ("self_service_group", config.naming.self_service_group))
+    fixed = (
+        ("policy", config.naming.policy),
+        ("self_service_group", config.naming.self_service_group),
+    )
     for key, name in fixed:
         yield from _iam_name(name, MAX_POLICY_NAME, ("naming", key), "name")
     for tier in config.tiers:
@@ -251,12 +260,19 @@ def _naming(config: Config) -> Iterator[Finding]:
             taken.setdefault(name.lower(), f"tier {tier!r}'s {what}")
 
 
-def _iam_name(name: str, limit: int, loc: Loc, what: str, of_key: bool = False) -> Iterator[Finding]:
+def _iam_name(
+    name: str, limit: int, loc: Loc, what: str, of_key: bool = False
+) -> Iterator[Finding]:
     if len(name) > limit:
-        yield Finding(loc, f"{what} {name!r} is longer than {limit} characters", "shorten it", of_key)
+        yield Finding(
+            loc, f"{what} {name!r} is longer than {limit} characters", "shorten it", of_key
+        )
     elif not _IAM_NAME.fullmatch(name):
         yield Finding(
-            loc, f"{what} {name!r} is not a valid IAM name", "use letters, digits and +=,.@_-", of_key
+            loc,
+            f"{what} {name!r} is not a valid IAM name",
+            "use letters, digits and +=,.@_-",
+            of_key,
         )
 
 

@@ -21,9 +21,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ConfigArg = Annotated[
-    Path, typer.Argument(help="The accounts file.", show_default=True)
-]
+ConfigArg = Annotated[Path, typer.Argument(help="The accounts file.", show_default=True)]
 BlueprintsOpt = Annotated[
     Path | None,
     typer.Option("--blueprints", help="Render with the templates in this folder instead."),

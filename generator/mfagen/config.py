@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from mfagen import checks
+from mfagen.checks import did_you_mean
 from mfagen.errors import ConfigError, Problem
 from mfagen.loader import Document, Loc, load_file, type_name
 from mfagen.models import Config
@@ -44,49 +44,50 @@ def load(path: Path) -> Loaded:
     return Loaded(config, document, warnings)
 
 
-def suggest(name: object, choices: typing.Iterable[str]) -> str:
-    """A did-you-mean hint for a misspelt name, or a list of the valid ones."""
-    options = sorted(choices)
-    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    if not options:
-        return ""
-    shown = ", ".join(repr(option) for option in options[:12])
-    return f"expected one of {shown}" + (", ..." if len(options) > 12 else "")
-
-
 def _translate(error: ErrorDetails, document: Document) -> Problem:
     loc: Loc = tuple(error["loc"])
     of_key = "[key]" in loc
     if of_key:
         loc = loc[: loc.index("[key]")]
     message, hint = _describe(error, loc)
+    if error["type"] == "unquoted_number":
+        message, hint = _unquoted(loc, message, document.sources.get(loc, ""))
     if error["type"] in {"extra_forbidden"}:
         of_key = True
     return document.problem(loc, message, hint, of_key=of_key)
 
 
-def _describe(error: ErrorDetails, loc: Loc) -> tuple[str, str]:
+def _describe(error: ErrorDetails, loc: Loc) -> tuple[str, str]:  # noqa: PLR0911 - one branch per error kind
     """The message and hint for one pydantic error."""
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx", {})
     if kind == "extra_forbidden":
-        return f"unknown key {loc[-1]!r}", suggest(loc[-1], _fields_at(loc[:-1]))
+        return f"unknown key {loc[-1]!r}", did_you_mean(loc[-1], _fields_at(loc[:-1]))
     if kind == "missing":
         return f"missing required key {loc[-1]!r}", _missing_hint(str(loc[-1]))
-    if kind == "mfagen":
+    if kind in {"mfagen", "unquoted_number"}:
         return error["msg"], str(ctx.get("hint", ""))
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         choices = [part.strip(" '") for part in expected.replace(" or ", ",").split(",")]
-        return f"{value!r} is not allowed here", suggest(value, [c for c in choices if c])
+        return f"{value!r} is not allowed here", did_you_mean(value, [c for c in choices if c])
     if kind in {"too_short", "string_too_short"}:
         return "must not be empty", "give at least one value or remove the key"
     if kind == "string_too_long":
         return error["msg"].lower(), "shorten it"
     return _type_message(kind, value)
+
+
+def _unquoted(loc: Loc, message: str, text: str) -> tuple[str, str]:
+    """An id YAML took for a number: say what it lost, and how to write it."""
+    digits = text.replace("_", "")
+    if digits.isdigit() and digits.startswith("0") and len(digits) == 12:
+        message += " (leading 0: YAML 1.1 reads it as octal)"
+    elif digits.isdigit() and len(digits) < 12:
+        message += f", {12 - len(digits)} digit(s) short: were leading zeros lost?"
+    example = digits.zfill(12) if digits.isdigit() else text
+    return message, f'quote it as AWS shows it: {loc[-1]}: "{example}"'
 
 
 _EXPECTED = {
@@ -106,7 +107,7 @@ def _type_message(kind: str, value: Any) -> tuple[str, str]:
         return (f"invalid value: {kind}", "")
     if kind == "string_type" and isinstance(value, bool):
         hint = "YAML reads yes/no/on/off/true/false as booleans: quote the value"
-    if kind == "string_type" and isinstance(value, int | float):
+    elif kind == "string_type" and isinstance(value, int | float):
         hint = "YAML read a number: quote the value"
     return (f"expected {expected}, got {type_name(value)}", hint)
 
@@ -115,7 +116,7 @@ def _missing_hint(key: str) -> str:
     hints = {
         "version": "add 'version: 1' at the top",
         "organization": "add 'organization: <name>'; it prefixes every profile name",
-        "accounts": "list at least one account: accounts: {main: {id: \"123456789012\"}}",
+        "accounts": 'list at least one account: accounts: {main: {id: "123456789012"}}',
         "id": 'give the 12-digit account id as a quoted string: id: "123456789012"',
     }
     return hints.get(key, "")

@@ -34,6 +34,8 @@ class Document:
     data: dict[str, Any]
     keys: dict[Loc, Position] = field(repr=False)
     values: dict[Loc, Position] = field(repr=False)
+    sources: dict[Loc, str] = field(repr=False)
+    """The YAML text of every value that did not load as a string (numbers, booleans)."""
 
     def position(self, loc: Loc, *, of_key: bool = False) -> Position:
         """Where `loc` stands; for a path that does not exist, where its nearest parent does."""
@@ -55,7 +57,10 @@ def dotted(loc: Loc) -> str:
     """`('accounts', 'dev', 'id')` -> `accounts.dev.id`; list indexes as `[0]`."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
     return text or "(top level)"
 
 
@@ -76,7 +81,7 @@ def load_file(path: Path) -> Document:
 def load_bytes(raw: bytes, name: str) -> Document:
     text = _decode(raw, name)
     try:
-        root = yaml.compose(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise ConfigError([_syntax_problem(exc, name)]) from None
     except yaml.YAMLError as exc:
@@ -99,7 +104,7 @@ def load_bytes(raw: bytes, name: str) -> Document:
                 )
             ]
         )
-    return Document(name, data, builder.keys, builder.values)
+    return Document(name, data, builder.keys, builder.values, builder.sources)
 
 
 def type_name(value: object) -> str:
@@ -162,6 +167,7 @@ class _Builder:
         self.name = name
         self.keys: dict[Loc, Position] = {}
         self.values: dict[Loc, Position] = {}
+        self.sources: dict[Loc, str] = {}
         self.nodes = 0
         self.constructor = yaml.SafeLoader("")
 
@@ -188,7 +194,7 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node, loc: Loc) -> Any:
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError:
             raise ConfigError(
                 [
@@ -201,6 +207,9 @@ class _Builder:
                     )
                 ]
             ) from None
+        if not isinstance(value, str):
+            self.sources[loc] = node.value
+        return value
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
@@ -235,19 +244,24 @@ class _Builder:
                 result[key] = self.build(value_node, (*loc, key))
         return result
 
-    def _key(self, node: yaml.Node, loc: Loc) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            raise ConfigError(
-                [
-                    Problem(
-                        self.name,
-                        *_pos(node.start_mark),
-                        dotted(loc),
-                        "a key must be a plain value, not a list or mapping",
-                    )
-                ]
-            )
-        return self._scalar(node, loc)
+    def _key(self, node: yaml.Node, loc: Loc) -> str:
+        key = self._scalar(node, loc) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(key, str):
+            return key
+        text = node.value if isinstance(node, yaml.ScalarNode) else "..."
+        raise ConfigError(
+            [
+                Problem(
+                    self.name,
+                    *_pos(node.start_mark),
+                    dotted((*loc, text)),
+                    f"the key {text} reads as {type_name(key)}, not a name",
+                    f'quote it: "{text}"'
+                    if isinstance(node, yaml.ScalarNode)
+                    else "a key is a plain name",
+                )
+            ]
+        )
 
     def _merge_sources(self, node: yaml.Node, loc: Loc) -> list[tuple[yaml.Node, yaml.Node]]:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]

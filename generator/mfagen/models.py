@@ -28,7 +28,9 @@ _IAM_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]+")
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
 _PATH = re.compile(r"/(?:[\x21-\x7e]+/)?")
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\x21-\x7e]+/)?[A-Za-z0-9_+=,.@-]{1,64}")
+_ROLE_ARN = re.compile(
+    r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\x21-\x7e]+/)?[A-Za-z0-9_+=,.@-]{1,64}"
+)
 _POLICY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy/(?:[\x21-\x7e]+/)?[\w+=,.@-]+")
 _ACTION = re.compile(r"\*|[a-z0-9-]+:[A-Za-z0-9*?]+")
 _SID = re.compile(r"[A-Za-z0-9]+")
@@ -84,25 +86,29 @@ def _in_range(low: int, high: int, what: str) -> Any:
 def _human(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
     return "".join(parts) or "0s"
 
 
 def _account_id(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
-        digits = str(value)
-        lost = 12 - len(digits)
-        detail = f" and dropped {lost} leading zero{'s' if lost > 1 else ''}" if lost > 0 else ""
-        raise _fail(
-            f"account id must be a quoted 12-digit string; YAML read it as the number {value}{detail}",
-            f'quote it: id: "{digits.zfill(12)}"',
+        raise PydanticCustomError(
+            "unquoted_number",
+            "account id must be a quoted 12-digit string; YAML read it as the number {number}",
+            {"number": value},
         )
     return value
 
 
 Name = Annotated[
     str,
-    _matching(_NAME, "name", "use lowercase letters, digits, single '-' or '_'; start with a letter", 40),
+    _matching(
+        _NAME, "name", "use lowercase letters, digits, single '-' or '_'; start with a letter", 40
+    ),
 ]
 Organization = Annotated[
     str, _matching(_ORGANIZATION, "organization", "use lowercase letters, digits and '-'", 32)
@@ -118,7 +124,9 @@ DeviceName = Annotated[
 AccountId = Annotated[
     str,
     BeforeValidator(_account_id),
-    _matching(_ACCOUNT_ID, "account id", 'an AWS account id is exactly 12 digits, e.g. "111111111111"'),
+    _matching(
+        _ACCOUNT_ID, "account id", 'an AWS account id is exactly 12 digits, e.g. "111111111111"'
+    ),
 ]
 Region = Annotated[
     str, _matching(_REGION, "region", "write an AWS region code such as eu-west-1 or us-east-1")
@@ -128,7 +136,9 @@ IamPath = Annotated[
 ]
 RoleArn = Annotated[
     str,
-    _matching(_ROLE_ARN, "role ARN", "e.g. arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"),
+    _matching(
+        _ROLE_ARN, "role ARN", "e.g. arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"
+    ),
 ]
 PolicyArn = Annotated[
     str,

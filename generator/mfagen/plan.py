@@ -136,14 +136,18 @@ def build(config: Config) -> Plan:
         Provider(name, account.id, _region(config, name), account.terraform_role)
         for name, account in config.accounts.items()
     )
-    members = {tier: [u for u, user in config.users.items() if tier in user.tiers] for tier in config.tiers}
+    members = {
+        tier: [u for u, user in config.users.items() if tier in user.tiers] for tier in config.tiers
+    }
     user_arn = {name: f"arn:aws:iam::{identity_id}:user/{name}" for name in config.users}
 
     roles: list[Role] = []
     tag_tiers: set[str] = set()
     for tier_name, tier in config.tiers.items():
         max_age = tier.mfa_max_age or config.defaults.mfa_max_age
-        trust = policies.trust_by_arns(identity_id, [user_arn[u] for u in members[tier_name]], max_age)
+        trust = policies.trust_by_arns(
+            identity_id, [user_arn[u] for u in members[tier_name]], max_age
+        )
         mode: Literal["arns", "tag"] = "arns"
         if not members[tier_name] or policies.minified_length(trust) > TRUST_POLICY_CHARS:
             mode = "tag"
@@ -155,7 +159,11 @@ def build(config: Config) -> Plan:
         managed = tuple(([PRESETS[tier.preset]] if tier.preset else []) + tier.managed_policies)
         inline = policies.custom(tier.statements, require_mfa=False) if tier.statements else None
         if inline and policies.minified_length(inline) > ROLE_INLINE_CHARS:
-            findings.append(_too_long(("tiers", tier_name, "statements"), "role inline policy", ROLE_INLINE_CHARS))
+            findings.append(
+                _too_long(
+                    ("tiers", tier_name, "statements"), "role inline policy", ROLE_INLINE_CHARS
+                )
+            )
         name = naming.role_name(config, tier_name)
         for account in naming.tier_accounts(config, tier_name):
             account_id = config.accounts[account].id
@@ -180,10 +188,18 @@ def build(config: Config) -> Plan:
     for tier_name, tier in config.tiers.items():
         name = naming.group_name(config, tier_name)
         assume = policies.assume_roles(r.arn for r in roles if r.tier == tier_name)
-        console = policies.custom(tier.statements, require_mfa=True) if tier.console and tier.statements else None
-        size = policies.minified_length(assume) + (policies.minified_length(console) if console else 0)
+        console = (
+            policies.custom(tier.statements, require_mfa=True)
+            if tier.console and tier.statements
+            else None
+        )
+        size = policies.minified_length(assume) + (
+            policies.minified_length(console) if console else 0
+        )
         if size > GROUP_INLINE_CHARS:
-            findings.append(_too_long(("tiers", tier_name), "group's inline policies", GROUP_INLINE_CHARS))
+            findings.append(
+                _too_long(("tiers", tier_name), "group's inline policies", GROUP_INLINE_CHARS)
+            )
         groups.append(
             Group(
                 key=group_key(tier_name),
@@ -226,10 +242,13 @@ def build(config: Config) -> Plan:
             enforce_mfa=config.defaults.enforce_mfa,
             group_arns=[g.arn for g in groups],
             policy_arn=policy_arn,
+            role_patterns=sorted({f"arn:aws:iam::*:role{r.path}{r.name}" for r in roles}),
         ),
     )
     if policies.minified_length(self_service.document) > MANAGED_POLICY_CHARS:
-        findings.append(_too_long(("tiers",), f"managed policy {config.naming.policy}", MANAGED_POLICY_CHARS))
+        findings.append(
+            _too_long(("tiers",), f"managed policy {config.naming.policy}", MANAGED_POLICY_CHARS)
+        )
 
     users = tuple(
         User(
@@ -253,7 +272,9 @@ def build(config: Config) -> Plan:
         groups=tuple(groups),
         roles=tuple(roles),
         users=users,
-        profiles=tuple(_profile_file(config, identity, name, roles) for name in sorted(config.users)),
+        profiles=tuple(
+            _profile_file(config, identity, name, roles) for name in sorted(config.users)
+        ),
     )
 
 
@@ -264,7 +285,9 @@ def _region(config: Config, account: str) -> str:
     return region
 
 
-def _profile_file(config: Config, identity: Provider, user_name: str, roles: list[Role]) -> ProfileFile:
+def _profile_file(
+    config: Config, identity: Provider, user_name: str, roles: list[Role]
+) -> ProfileFile:
     user = config.users[user_name]
     serial = f"arn:aws:iam::{identity.account_id}:mfa/{user.mfa_device or user_name}"
     source = Profile(

@@ -30,13 +30,14 @@ NO_MFA_ALLOWED_ACTIONS = (
     "iam:ListMFADevices",
     "iam:ListVirtualMFADevices",
     "iam:ResyncMFADevice",
-    "sts:AssumeRole",
     "sts:GetSessionToken",
 )
 """What long-term keys may still do without MFA when enforce_mfa is on (SPEC invariant 3).
 
-`sts:AssumeRole` stays open because the role trusts demand MFA themselves: the CLI's
-AssumeRole call carries the MFA code but is signed with the long-term keys.
+Besides these, `sts:AssumeRole` stays open on mfagen's own roles only: their trusts demand
+MFA themselves, and the CLI's AssumeRole call carries the MFA code but is signed with the
+long-term keys (whether IAM then sees the caller as MFA-authenticated is not documented).
+Any other role stays out of reach without MFA, even for a console group holding `sts:*`.
 """
 
 OWN_USER_ACTIONS = (
@@ -185,6 +186,7 @@ def self_service(
     enforce_mfa: bool,
     group_arns: Sequence[str],
     policy_arn: str,
+    role_patterns: Sequence[str],
 ) -> Document:
     """ManageMFAPolicy: every user enrols and manages their own MFA device and credentials.
 
@@ -213,15 +215,27 @@ def self_service(
         },
     ]
     if enforce_mfa:
+        no_mfa = {"BoolIfExists": {MFA_PRESENT: "false"}}
+        exempt = sorted([*NO_MFA_ALLOWED_ACTIONS, *(["sts:AssumeRole"] if role_patterns else [])])
         statements.append(
             {
                 "Sid": "DenyAllExceptListedIfNoMFA",
                 "Effect": "Deny",
-                "NotAction": list(NO_MFA_ALLOWED_ACTIONS),
+                "NotAction": exempt,
                 "Resource": "*",
-                "Condition": {"BoolIfExists": {MFA_PRESENT: "false"}},
+                "Condition": no_mfa,
             }
         )
+        if role_patterns:
+            statements.append(
+                {
+                    "Sid": "DenyAssumingOtherRolesIfNoMFA",
+                    "Effect": "Deny",
+                    "Action": "sts:AssumeRole",
+                    "NotResource": _one_or_many(sorted(role_patterns)),
+                    "Condition": no_mfa,
+                }
+            )
     statements.append(
         {
             "Sid": "DenyChangingOwnTagsAndPolicies",

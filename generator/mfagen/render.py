@@ -19,7 +19,9 @@ def environment(blueprints: Path | None = None) -> jinja2.Environment:
     """The one Jinja2 environment: strict, no autoescape, HCL filters."""
     if blueprints is not None:
         if not blueprints.is_dir():
-            raise UsageError(f"--blueprints {blueprints}: not a folder", "point it at a copy of blueprints/")
+            raise UsageError(
+                f"--blueprints {blueprints}: not a folder", "point it at a copy of blueprints/"
+            )
         loader: jinja2.BaseLoader = jinja2.FileSystemLoader(str(blueprints))
     else:
         root = importlib.resources.files("mfagen.blueprints")
@@ -58,7 +60,9 @@ def render(plan: Plan, blueprints: Path | None = None) -> dict[str, bytes]:
     for provider in plan.providers:
         roles = plan.roles_in(provider.alias)
         if roles:
-            terraform(f"account_{provider.alias}.tf", "account.tf.j2", provider=provider, roles=roles)
+            terraform(
+                f"account_{provider.alias}.tf", "account.tf.j2", provider=provider, roles=roles
+            )
     profile = env.get_template("profiles/config.j2")
     for file in plan.profiles:
         files[f"{PROFILES_DIR}/{file.user}/config"] = profile.render(file=file)

@@ -31,7 +31,8 @@ class Reporter:
         self._say(
             f"{result.loaded.document.file}: valid: {len(plan.providers)} accounts, "
             f"{len(result.loaded.config.tiers)} tiers, {len(plan.users)} users -> "
-            f"{len(plan.roles)} roles, {len(plan.groups)} groups, {len(plan.profiles)} profile files"
+            f"{len(plan.roles)} roles, {len(plan.groups)} groups, "
+            f"{len(plan.profiles)} profile files"
         )
 
     def rendered(self, result: Rendered, out: str) -> None:

@@ -120,14 +120,18 @@ def _read(path: Path) -> bytes | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except IsADirectoryError:
-        raise OutputError(str(path), "is a folder where mfagen writes a file", "move it away") from None
+        raise OutputError(
+            str(path), "is a folder where mfagen writes a file", "move it away"
+        ) from None
     except OSError as exc:
         raise OutputError(str(path), f"cannot read: {exc.strerror}") from None
 
 
 def _check_folder(out: Path) -> None:
     if out.exists() and not out.is_dir():
-        raise OutputError(str(out), "is not a folder", "pass --out a folder (it is created if missing)")
+        raise OutputError(
+            str(out), "is not a folder", "pass --out a folder (it is created if missing)"
+        )
 
 
 def _check_inside(out: Path, target: Path) -> None:
@@ -146,19 +150,23 @@ def _replace(target: Path, content: bytes) -> None:
     """Write `content` to `target` atomically: a temporary file beside it, then a rename."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        descriptor, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temporary, 0o644)  # noqa: PTH101 - on the path mkstemp returned
-            os.replace(temporary, target)
+            Path(temporary).replace(target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise OutputError(str(target), f"cannot write: {exc.strerror}", "check the folder's permissions") from None
+        raise OutputError(
+            str(target), f"cannot write: {exc.strerror}", "check the folder's permissions"
+        ) from None
 
 
 def _prune(out: Path, folder: Path) -> None:

@@ -71,6 +71,23 @@ resource "aws_iam_policy" "manage_mfa" {
           }
         },
         {
+          "Sid": "DenyAssumingOtherRolesIfNoMFA",
+          "Effect": "Deny",
+          "Action": "sts:AssumeRole",
+          "NotResource": [
+            "arn:aws:iam::*:role/mfa/AdminMFARole",
+            "arn:aws:iam::*:role/mfa/DataEngMFARole",
+            "arn:aws:iam::*:role/mfa/DeployerMFARole",
+            "arn:aws:iam::*:role/mfa/ReadonlyMFARole",
+            "arn:aws:iam::*:role/mfa/S3MFARole"
+          ],
+          "Condition": {
+            "BoolIfExists": {
+              "aws:MultiFactorAuthPresent": "false"
+            }
+          }
+        },
+        {
           "Sid": "DenyChangingOwnTagsAndPolicies",
           "Effect": "Deny",
           "Action": [
