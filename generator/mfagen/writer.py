@@ -71,7 +71,7 @@ def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
     for path in sorted(read_manifest(out) - files.keys()):
         if (out / path).exists():
             changes.append(Change(path, "stale"))
-    return changes
+    return sorted(changes, key=lambda change: change.path)
 
 
 def write(out: Path, files: dict[str, bytes]) -> WriteResult:
@@ -97,16 +97,16 @@ def write(out: Path, files: dict[str, bytes]) -> WriteResult:
     for path in stale:
         _check_inside(out, out / path)
 
-    manifest = pending.pop(MANIFEST, None)
-    for path, content in pending.items():
-        _replace(out / path, content)
+    staged = _stage(out, pending)
+    manifest = staged.pop(MANIFEST, None)
+    for path, temporary in staged.items():
+        temporary.replace(out / path)
     for path in stale:
         (out / path).unlink()
         _prune(out, (out / path).parent)
     if manifest is not None:
-        _replace(out / MANIFEST, manifest)
-    written = tuple(sorted([*pending, *([MANIFEST] if manifest is not None else [])]))
-    return WriteResult(written, tuple(stale), len(files) - len(written))
+        manifest.replace(out / MANIFEST)
+    return WriteResult(tuple(sorted(pending)), tuple(stale), len(files) - len(pending))
 
 
 def _is_safe(entry: str) -> bool:
@@ -146,27 +146,40 @@ def _check_inside(out: Path, target: Path) -> None:
         )
 
 
-def _replace(target: Path, content: bytes) -> None:
-    """Write `content` to `target` atomically: a temporary file beside it, then a rename."""
+def _stage(out: Path, pending: dict[str, bytes]) -> dict[str, Path]:
+    """Write every new content to a temporary file beside its target, or none at all.
+
+    Renaming the staged files into place afterwards cannot fail half-way for lack of space
+    or permissions, so a failed render leaves the previous output as it was.
+    """
+    staged: dict[str, Path] = {}
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, 0o644)  # noqa: PTH101 - on the path mkstemp returned
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        for path, content in pending.items():
+            staged[path] = _temporary(out / path, content)
     except OSError as exc:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
+        where = exc.filename or out
         raise OutputError(
-            str(target), f"cannot write: {exc.strerror}", "check the folder's permissions"
+            str(where), f"cannot write: {exc.strerror}", "check the folder and its permissions"
         ) from None
+    return staged
+
+
+def _temporary(target: Path, content: bytes) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.chmod(0o644)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
 
 
 def _prune(out: Path, folder: Path) -> None:

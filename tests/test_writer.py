@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mfagen import writer
+from mfagen.errors import OutputError
+
+FILES = {"terraform/a.tf": b"a\n", "profiles/alice/config": b"alice\n"}
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_write_creates_files_and_a_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    result = writer.write(out, FILES)
+    assert result.written == (".mfagen-manifest", "profiles/alice/config", "terraform/a.tf")
+    tree = _tree(out)
+    assert tree["terraform/a.tf"] == b"a\n"
+    manifest = tree[writer.MANIFEST].decode()
+    assert manifest.splitlines()[-2:] == ["profiles/alice/config", "terraform/a.tf"]
+    assert writer.diff(out, FILES) == []
+
+
+def test_second_write_changes_nothing(tmp_path: Path) -> None:
+    writer.write(tmp_path, FILES)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    result = writer.write(tmp_path, FILES)
+    assert result.written == ()
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+
+
+def test_stale_files_are_removed_with_their_empty_folders(tmp_path: Path) -> None:
+    writer.write(tmp_path, FILES)
+    (tmp_path / "mine.txt").write_text("user file")
+    result = writer.write(tmp_path, {"terraform/a.tf": b"a\n"})
+    assert result.removed == ("profiles/alice/config",)
+    assert not (tmp_path / "profiles").exists()
+    assert (tmp_path / "mine.txt").read_text() == "user file"
+
+
+def test_diff_names_changed_missing_and_stale(tmp_path: Path) -> None:
+    writer.write(tmp_path, FILES)
+    (tmp_path / "terraform/a.tf").write_bytes(b"edited\n")
+    new = {"terraform/a.tf": b"a\n", "profiles/bob/config": b"bob\n"}
+    kinds = {(c.path, c.kind) for c in writer.diff(tmp_path, new)}
+    assert kinds == {
+        ("terraform/a.tf", "changed"),
+        ("profiles/bob/config", "missing"),
+        ("profiles/alice/config", "stale"),
+        (writer.MANIFEST, "changed"),
+    }
+
+
+def test_refuses_to_overwrite_a_file_it_did_not_write(tmp_path: Path) -> None:
+    (tmp_path / "terraform").mkdir()
+    (tmp_path / "terraform/a.tf").write_bytes(b"hand written\n")
+    with pytest.raises(OutputError, match="not written by mfagen"):
+        writer.write(tmp_path, FILES)
+    assert (tmp_path / "terraform/a.tf").read_bytes() == b"hand written\n"
+    assert not (tmp_path / writer.MANIFEST).exists()
+    assert not (tmp_path / "profiles").exists()
+
+
+def test_manifest_entries_outside_the_folder_are_ignored(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / writer.MANIFEST).write_text("../victim.txt\n/etc/passwd\nterraform/a.tf\n")
+    writer.write(out, {"profiles/x/config": b"x\n"})
+    assert victim.read_text() == "keep me"
+
+
+def test_output_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "output"
+    target.write_text("not a folder")
+    with pytest.raises(OutputError, match="is not a folder"):
+        writer.write(target, FILES)
+
+
+def test_symlink_pointing_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "terraform").symlink_to(outside)
+    with pytest.raises(OutputError, match="outside the output folder"):
+        writer.write(out, FILES)
+    assert list(outside.iterdir()) == []
+
+
+def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
+    writer.write(tmp_path, FILES)
+    (tmp_path / "terraform/a.tf").unlink()
+    (tmp_path / "terraform").rmdir()
+    (tmp_path / "terraform").write_text("a file where a folder belongs")
+    before = _tree(tmp_path)
+    changed = {"profiles/alice/config": b"new\n", "terraform/a.tf": b"new\n"}
+    with pytest.raises(OutputError, match="cannot write"):
+        writer.write(tmp_path, changed)
+    assert _tree(tmp_path) == before
+
+
+def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
+    writer.write(tmp_path, FILES)
+    writer.write(tmp_path, {k: v + b"more\n" for k, v in FILES.items()})
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
