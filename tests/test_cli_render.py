@@ -52,7 +52,8 @@ def test_check_lists_what_differs_and_writes_nothing(config: Path) -> None:
         "changed  output/terraform/users.tf",
     ]
     assert result.stderr == (
-        "output: 6 file(s) differ from what mfagen renders; run `mfagen render` and commit the result\n"
+        "output: 6 file(s) differ from what mfagen renders; "
+        "run `mfagen render` and commit the result\n"
     )
     assert {p: p.read_bytes() for p in Path("output").rglob("*") if p.is_file()} == before
     assert runner.invoke(app, ["render"]).exit_code == 0
