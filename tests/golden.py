@@ -10,5 +10,8 @@ CASES: dict[str, tuple[Path, Path]] = {
     # accounts.yaml's golden tree is the committed output/ itself: it must stay fresh.
     "accounts": (ROOT / "accounts.yaml", ROOT / "output"),
     "seed": (ROOT / "examples" / "seed.yaml", ROOT / "tests" / "golden" / "seed"),
-    "large-tier": (ROOT / "tests" / "cases" / "large-tier.yaml", ROOT / "tests" / "golden" / "large-tier"),
+    "large-tier": (
+        ROOT / "tests" / "cases" / "large-tier.yaml",
+        ROOT / "tests" / "golden" / "large-tier",
+    ),
 }

@@ -183,8 +183,12 @@ def test_without_enforce_mfa_there_is_no_mfa_deny() -> None:
 
 
 def test_profiles_one_per_tier_and_account_with_region_precedence() -> None:
-    data = minimal(users={"alice": {"tiers": ["admin"], "mfa_device": "phone"}, "bob": {
-        "tiers": ["admin"], "region": "us-east-1"}})
+    data = minimal(
+        users={
+            "alice": {"tiers": ["admin"], "mfa_device": "phone"},
+            "bob": {"tiers": ["admin"], "region": "us-east-1"},
+        }
+    )
     data["accounts"]["prod"]["region"] = "eu-north-1"
     built = build(data)
     alice = built.profile_of("alice")

@@ -27,7 +27,9 @@ def _profile_files() -> list[tuple[str, plan.ProfileFile, str]]:
 PROFILE_FILES = _profile_files()
 
 
-@pytest.mark.parametrize(("file", "text"), [c[1:] for c in PROFILE_FILES], ids=[c[0] for c in PROFILE_FILES])
+@pytest.mark.parametrize(
+    ("file", "text"), [c[1:] for c in PROFILE_FILES], ids=[c[0] for c in PROFILE_FILES]
+)
 def test_profile_file_reads_back_with_configparser(file: plan.ProfileFile, text: str) -> None:
     lines = text.splitlines()
     assert lines[0] == f"# >>> mfagen {file.organization}"
@@ -48,7 +50,9 @@ def test_profile_file_reads_back_with_configparser(file: plan.ProfileFile, text:
         assert section == expected
 
 
-@pytest.mark.parametrize(("file", "text"), [c[1:] for c in PROFILE_FILES[:8]], ids=[c[0] for c in PROFILE_FILES[:8]])
+@pytest.mark.parametrize(
+    ("file", "text"), [c[1:] for c in PROFILE_FILES[:8]], ids=[c[0] for c in PROFILE_FILES[:8]]
+)
 def test_botocore_loads_every_profile(
     file: plan.ProfileFile, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
