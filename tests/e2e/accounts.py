@@ -27,6 +27,9 @@ MOTO_DEFAULT_ACCOUNT_ID = "123456789012"
 ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
 DEPLOYER_USER = "e2e-deployer"
 
+# botocore session variable spec (config key, env var, default, converter): never read AWS_PROFILE.
+_IGNORE_AWS_PROFILE = {"profile": (None, None, None, None)}
+
 # A client from boto3; boto3 ships no type information.
 AwsClient = Any
 
@@ -56,10 +59,9 @@ def role_arn(account_id: str, role_name: str = ORGANIZATION_ROLE) -> str:
 
 def _isolated_boto3_session(credentials: StaticCredentials) -> Any:
     """A boto3 session that never reads the real ~/.aws files or AWS_PROFILE."""
-    core = botocore.session.Session()
+    core = botocore.session.Session(session_vars=_IGNORE_AWS_PROFILE)
     core.set_config_variable("config_file", os.devnull)
     core.set_config_variable("credentials_file", os.devnull)
-    core.set_config_variable("profile", None)
     return boto3.session.Session(
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,7 +15,9 @@ from .motoserver import MotoEndpoint
 from .tooling import TerraformFactory
 
 MEMBER_ACCOUNT_ID = "222222222222"
-TWO_ACCOUNTS_MODULE = Path(__file__).parent / "modules" / "two_accounts"
+MODULES = Path(__file__).parent / "modules"
+TWO_ACCOUNTS_MODULE = MODULES / "two_accounts"
+IAM_SHAPES_MODULE = MODULES / "iam_shapes"
 PROBE_ROLE = "harness-probe"
 MFA_SERIAL = "arn:aws:iam::111111111111:mfa/alice"
 MFA_CODE = "123456"
@@ -60,11 +63,11 @@ def test_caller_identity_is_the_identity_account(
 
 @pytest.mark.terraform
 def test_two_account_module_applies_and_converges(
+    terraform_in: TerraformFactory,
     tmp_path: Path,
     fresh_moto: MotoEndpoint,
     deployer_credentials: accounts.StaticCredentials,
     identity_account_id: str,
-    terraform_in: TerraformFactory,
 ) -> None:
     terraform = terraform_in(copy_module(TWO_ACCOUNTS_MODULE, tmp_path / "root"))
 
@@ -89,6 +92,29 @@ def test_two_account_module_applies_and_converges(
     )
     assert PROBE_ROLE not in accounts.role_names(default_iam)
     assert identity_account_id != accounts.MOTO_DEFAULT_ACCOUNT_ID
+
+
+@pytest.mark.terraform
+def test_heredoc_iam_shapes_converge_and_drift_is_detected(
+    terraform_in: TerraformFactory,
+    tmp_path: Path,
+    fresh_moto: MotoEndpoint,
+    deployer_credentials: accounts.StaticCredentials,
+) -> None:
+    terraform = terraform_in(copy_module(IAM_SHAPES_MODULE, tmp_path / "root"))
+    terraform.init()
+    terraform.apply()
+
+    converged = terraform.plan()
+    iam = accounts.client(fresh_moto.url, "iam", deployer_credentials)
+    trust = iam.get_role(RoleName="admin")["Role"]["AssumeRolePolicyDocument"]
+    trust["Statement"][0]["Condition"]["Bool"]["aws:MultiFactorAuthPresent"] = "false"
+    iam.update_assume_role_policy(RoleName="admin", PolicyDocument=json.dumps(trust))
+    drifted = terraform.plan()
+
+    assert converged.returncode == 0, converged.describe()
+    assert drifted.returncode == 2, drifted.describe()
+    assert '"aws:MultiFactorAuthPresent" = "false" -> "true"' in drifted.stdout
 
 
 def test_aws_cli_prompts_for_mfa_and_sends_the_code(

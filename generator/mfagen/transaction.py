@@ -1,0 +1,200 @@
+"""All-or-nothing replacement of many files in one folder, safe against SIGKILL and races.
+
+A write stages every new file as a hidden temporary beside its target, then records the
+renames and removals in a journal (the commit point: one atomic rename), then carries them
+out and deletes the journal. Killed before the commit point, the next write deletes the
+staged files and the folder holds the previous output; killed after it, the next write (or
+`recover`) finishes the journal's work. A lock on the folder keeps two writers apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from mfagen.errors import OutputError
+
+JOURNAL = ".mfagen-journal"
+TEMP_SUFFIX = ".mfagen-tmp"
+LOCK_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Operations:
+    """What one write does: new contents by relative path, and relative paths to remove."""
+
+    contents: dict[str, bytes]
+    removals: tuple[str, ...]
+
+
+@contextlib.contextmanager
+def locked(out: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """Hold an exclusive lock on the folder itself (no lock file is left behind)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise OutputError(str(out), f"cannot open the folder: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputError(
+                        str(out),
+                        f"another mfagen is writing here (waited {timeout:.0f} s)",
+                        "wait for it to finish, then render again",
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def commit(out: Path, operations: Operations) -> None:
+    """Apply `operations` to `out` as a whole; call with the folder locked."""
+    staged = _stage(out, operations.contents)
+    renames = [[staged[path].name, path] for path in sorted(staged)]
+    journal: dict[str, object] = {"renames": renames, "removals": list(operations.removals)}
+    _write_journal(out, journal)
+    _replay(out, journal)
+
+
+def recover(out: Path) -> bool:
+    """Finish an interrupted write and delete stray staged files; True if there was one."""
+    path = out / JOURNAL
+    interrupted = False
+    if path.is_file():
+        try:
+            journal = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            journal = None  # torn before its rename: the write never committed
+        if isinstance(journal, dict):
+            _replay(out, journal)
+        path.unlink(missing_ok=True)
+        interrupted = True
+    for stray in _strays(out):
+        stray.unlink(missing_ok=True)
+        interrupted = True
+    return interrupted
+
+
+def pending(out: Path) -> bool:
+    """Whether an interrupted write awaits recovery."""
+    return (out / JOURNAL).exists() or any(True for _ in _strays(out))
+
+
+def is_safe(entry: object) -> bool:
+    """A relative path that stays below its folder (no absolute path, no `..`)."""
+    if not isinstance(entry, str) or not entry or "\\" in entry:
+        return False
+    path = PurePosixPath(entry)
+    return not path.is_absolute() and ".." not in path.parts
+
+
+def inside(out: Path, target: Path) -> bool:
+    """Whether `target`, symlinks resolved, lies inside `out`."""
+    root = out.resolve()
+    resolved = target.resolve()
+    return resolved == root or root in resolved.parents
+
+
+def _strays(out: Path) -> Iterator[Path]:
+    if not out.is_dir():
+        return
+    for path in out.rglob(f"*{TEMP_SUFFIX}"):
+        if path.is_file() and not path.is_symlink():
+            yield path
+
+
+def _stage(out: Path, contents: dict[str, bytes]) -> dict[str, Path]:
+    """Write every new content to a hidden temporary beside its target, or none at all."""
+    staged: dict[str, Path] = {}
+    try:
+        for path, content in contents.items():
+            staged[path] = _temporary(out / path, content)
+    except OSError as exc:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
+        where = exc.filename or out
+        raise OutputError(
+            str(where), f"cannot write: {exc.strerror}", "check the folder and its permissions"
+        ) from None
+    return staged
+
+
+def _temporary(target: Path, content: bytes) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX
+    )
+    temporary = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.chmod(0o644)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def _write_journal(out: Path, journal: dict[str, object]) -> None:
+    text = json.dumps(journal, indent=1).encode("utf-8")
+    temporary = _temporary(out / JOURNAL, text)
+    temporary.replace(out / JOURNAL)
+    _sync_folder(out)
+
+
+def _replay(out: Path, journal: dict[str, object]) -> None:
+    """Carry out a committed journal; safe to repeat after any interruption."""
+    renames = journal.get("renames", [])
+    removals = journal.get("removals", [])
+    for staged_name, path in renames if isinstance(renames, list) else []:
+        if not (is_safe(path) and "/" not in staged_name and staged_name.endswith(TEMP_SUFFIX)):
+            continue
+        target = out / path
+        staged = target.parent / staged_name
+        if staged.is_file() and inside(out, target):
+            staged.replace(target)
+    for path in removals if isinstance(removals, list) else []:
+        if is_safe(path) and inside(out, out / path):
+            (out / path).unlink(missing_ok=True)
+            _prune(out, (out / path).parent)
+    _sync_folder(out)
+    (out / JOURNAL).unlink(missing_ok=True)
+
+
+def _prune(out: Path, folder: Path) -> None:
+    """Remove folders left empty by a removal, up to (not including) `out`."""
+    root = out.resolve()
+    folder = folder.resolve()
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError as exc:
+            if exc.errno in {errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT}:
+                return
+            raise
+        folder = folder.parent
+
+
+def _sync_folder(out: Path) -> None:
+    descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

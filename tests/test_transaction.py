@@ -1,0 +1,165 @@
+"""Writes are all-or-nothing, survive SIGKILL at any moment, and never interleave."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mfagen import transaction, writer
+from mfagen.errors import OutputError
+from tests.helpers import minimal, write_config
+
+OLD = {"terraform/a.tf": b"old a\n", "terraform/b.tf": b"old b\n", "profiles/x/config": b"x\n"}
+NEW = {"terraform/a.tf": b"new a\n", "terraform/b.tf": b"new b\n", "profiles/y/config": b"y\n"}
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_crash_while_staging_leaves_the_previous_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer.write(tmp_path, OLD)
+    before = _tree(tmp_path)
+    real = transaction._temporary
+    calls = []
+
+    def crash_on_second(target: Path, content: bytes) -> Path:
+        calls.append(target)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as abrupt as it gets inside the process
+        return real(target, content)
+
+    monkeypatch.setattr(transaction, "_temporary", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        writer.write(tmp_path, NEW)
+    monkeypatch.undo()
+    leftovers = [p for p in tmp_path.rglob("*") if p.name.endswith(transaction.TEMP_SUFFIX)]
+    assert len(leftovers) == 1  # the staged file a SIGKILL would also leave
+    assert {k: v for k, v in _tree(tmp_path).items() if k in before} == before
+    assert transaction.recover(tmp_path)
+    assert _tree(tmp_path) == before
+
+
+def test_crash_after_the_commit_point_is_finished_by_recovery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer.write(tmp_path, OLD)
+    real_replace = Path.replace
+    count = []
+
+    def crash_on_second_rename(self: Path, target: Path) -> Path:
+        count.append(self)
+        if self.name != transaction.JOURNAL + transaction.TEMP_SUFFIX and len(count) == 3:
+            raise KeyboardInterrupt
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", crash_on_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        writer.write(tmp_path, NEW)
+    monkeypatch.undo()
+    assert (tmp_path / transaction.JOURNAL).exists()
+    assert writer.diff(tmp_path, NEW)[0] == writer.Change(transaction.JOURNAL, "interrupted")
+    assert transaction.recover(tmp_path)
+    assert _tree(tmp_path) == writer.with_manifest(NEW)
+
+
+def test_next_write_recovers_by_itself(tmp_path: Path) -> None:
+    writer.write(tmp_path, OLD)
+    (tmp_path / "terraform" / f".a.tf.xyz{transaction.TEMP_SUFFIX}").write_bytes(b"torn")
+    writer.write(tmp_path, NEW)
+    assert _tree(tmp_path) == writer.with_manifest(NEW)
+
+
+def test_a_tampered_journal_cannot_reach_outside(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / transaction.JOURNAL).write_text(
+        '{"renames": [["x.mfagen-tmp", "../victim"]], "removals": ["../victim", "/etc/hosts"]}'
+    )
+    transaction.recover(out)
+    assert victim.read_text() == "keep"
+
+
+def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
+    released = threading.Event()
+
+    def hold() -> None:
+        with transaction.locked(tmp_path):
+            released.wait(5)
+            time.sleep(0.3)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.1)
+    released.set()
+    started = time.monotonic()
+    writer.write(tmp_path, NEW)
+    assert time.monotonic() - started >= 0.2
+    holder.join()
+    assert _tree(tmp_path) == writer.with_manifest(NEW)
+
+
+def test_a_writer_that_cannot_get_the_lock_fails_clearly(tmp_path: Path) -> None:
+    with (
+        transaction.locked(tmp_path),
+        pytest.raises(OutputError, match="another mfagen is writing here"),
+        transaction.locked(tmp_path, timeout=0.2),
+    ):
+        pass
+
+
+def _large_config(folder: Path, users: int) -> Path:
+    data = minimal(
+        users={f"user{n:04d}": {"tiers": ["admin"] if n % 2 else []} for n in range(users)}
+    )
+    data["tiers"]["readonly"] = {"preset": "readonly"}
+    return write_config(folder, data, name="large.yaml")
+
+
+def test_sigkill_at_any_moment_leaves_old_or_new_output(tmp_path: Path) -> None:
+    """Kill a large render at several points: the folder holds the old or the new output."""
+    small = write_config(tmp_path, minimal(), name="small.yaml")
+    large = _large_config(tmp_path, 800)
+    out, probe = tmp_path / "out", tmp_path / "probe"
+
+    def render(config: Path, folder: Path) -> list[str]:
+        return [sys.executable, "-m", "mfagen", "render", str(config), "--out", str(folder)]
+
+    subprocess.run(render(small, out), check=True, capture_output=True)
+    old = _tree(out)
+    started = time.monotonic()
+    subprocess.run(render(large, probe), check=True, capture_output=True)
+    duration = time.monotonic() - started
+    new = _tree(probe)
+    hits = []
+    for fraction in (0.3, 0.6, 0.8, 0.9, 0.95, 1.0):
+        process = subprocess.Popen(render(large, out), stdout=subprocess.DEVNULL)
+        time.sleep(duration * fraction)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        interrupted = transaction.pending(out)
+        if not interrupted:
+            assert _tree(out) in (old, new), f"torn output, killed at {fraction:.0%}"
+        transaction.recover(out)
+        after = _tree(out)
+        assert after in (old, new), f"unrecoverable output, killed at {fraction:.0%}"
+        hits.append((fraction, interrupted, "new" if after == new else "old"))
+        subprocess.run(render(small, out), check=True, capture_output=True)
+        assert _tree(out) == old
+    assert not list(out.rglob(f"*{transaction.TEMP_SUFFIX}"))
+    assert any(state == "old" for *_, state in hits), hits
