@@ -27,7 +27,7 @@ def test_rendered_output_matches_the_golden_tree(case: str, update_golden: bool)
     _, files = api.render_files(config)
     if update_golden:
         writer.write(golden, files)
-    expected = writer.with_manifest(files)
+    expected = files
     actual = _tree(golden)
     assert sorted(actual) == sorted(expected), "files differ: run pytest --update-golden"
     for path, content in expected.items():

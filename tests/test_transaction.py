@@ -16,8 +16,12 @@ from mfagen import transaction, writer
 from mfagen.errors import OutputError
 from tests.helpers import minimal, write_config
 
-OLD = {"terraform/a.tf": b"old a\n", "terraform/b.tf": b"old b\n", "profiles/x/config": b"x\n"}
-NEW = {"terraform/a.tf": b"new a\n", "terraform/b.tf": b"new b\n", "profiles/y/config": b"y\n"}
+OLD = writer.with_manifest(
+    {"terraform/a.tf": b"old a\n", "terraform/b.tf": b"old b\n", "profiles/x/config": b"x\n"}
+)
+NEW = writer.with_manifest(
+    {"terraform/a.tf": b"new a\n", "terraform/b.tf": b"new b\n", "profiles/y/config": b"y\n"}
+)
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -73,14 +77,14 @@ def test_crash_after_the_commit_point_is_finished_by_recovery(
     assert (tmp_path / transaction.JOURNAL).exists()
     assert writer.diff(tmp_path, NEW)[0] == writer.Change(transaction.JOURNAL, "interrupted")
     assert transaction.recover(tmp_path)
-    assert _tree(tmp_path) == writer.with_manifest(NEW)
+    assert _tree(tmp_path) == NEW
 
 
 def test_next_write_recovers_by_itself(tmp_path: Path) -> None:
     writer.write(tmp_path, OLD)
     (tmp_path / "terraform" / f".a.tf.xyz{transaction.TEMP_SUFFIX}").write_bytes(b"torn")
     writer.write(tmp_path, NEW)
-    assert _tree(tmp_path) == writer.with_manifest(NEW)
+    assert _tree(tmp_path) == NEW
 
 
 def test_a_tampered_journal_cannot_reach_outside(tmp_path: Path) -> None:
@@ -111,7 +115,7 @@ def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
     writer.write(tmp_path, NEW)
     assert time.monotonic() - started >= 0.2
     holder.join()
-    assert _tree(tmp_path) == writer.with_manifest(NEW)
+    assert _tree(tmp_path) == NEW
 
 
 def test_a_writer_that_cannot_get_the_lock_fails_clearly(tmp_path: Path) -> None:

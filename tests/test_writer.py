@@ -7,7 +7,7 @@ import pytest
 from mfagen import writer
 from mfagen.errors import OutputError
 
-FILES = {"terraform/a.tf": b"a\n", "profiles/alice/config": b"alice\n"}
+FILES = writer.with_manifest({"terraform/a.tf": b"a\n", "profiles/alice/config": b"alice\n"})
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -38,7 +38,7 @@ def test_second_write_changes_nothing(tmp_path: Path) -> None:
 def test_stale_files_are_removed_with_their_empty_folders(tmp_path: Path) -> None:
     writer.write(tmp_path, FILES)
     (tmp_path / "mine.txt").write_text("user file")
-    result = writer.write(tmp_path, {"terraform/a.tf": b"a\n"})
+    result = writer.write(tmp_path, writer.with_manifest({"terraform/a.tf": b"a\n"}))
     assert result.removed == ("profiles/alice/config",)
     assert not (tmp_path / "profiles").exists()
     assert (tmp_path / "mine.txt").read_text() == "user file"
@@ -47,7 +47,7 @@ def test_stale_files_are_removed_with_their_empty_folders(tmp_path: Path) -> Non
 def test_diff_names_changed_missing_and_stale(tmp_path: Path) -> None:
     writer.write(tmp_path, FILES)
     (tmp_path / "terraform/a.tf").write_bytes(b"edited\n")
-    new = {"terraform/a.tf": b"a\n", "profiles/bob/config": b"bob\n"}
+    new = writer.with_manifest({"terraform/a.tf": b"a\n", "profiles/bob/config": b"bob\n"})
     kinds = {(c.path, c.kind) for c in writer.diff(tmp_path, new)}
     assert kinds == {
         ("terraform/a.tf", "changed"),
@@ -73,7 +73,7 @@ def test_manifest_entries_outside_the_folder_are_ignored(tmp_path: Path) -> None
     out = tmp_path / "out"
     out.mkdir()
     (out / writer.MANIFEST).write_text("../victim.txt\n/etc/passwd\nterraform/a.tf\n")
-    writer.write(out, {"profiles/x/config": b"x\n"})
+    writer.write(out, writer.with_manifest({"profiles/x/config": b"x\n"}))
     assert victim.read_text() == "keep me"
 
 
@@ -101,7 +101,7 @@ def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
     (tmp_path / "terraform").rmdir()
     (tmp_path / "terraform").write_text("a file where a folder belongs")
     before = _tree(tmp_path)
-    changed = {"profiles/alice/config": b"new\n", "terraform/a.tf": b"new\n"}
+    changed = writer.with_manifest({"profiles/alice/config": b"new\n", "terraform/a.tf": b"new\n"})
     with pytest.raises(OutputError, match="cannot write"):
         writer.write(tmp_path, changed)
     assert _tree(tmp_path) == before

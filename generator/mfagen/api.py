@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mfagen import config, plan, render, writer
+from mfagen import config, lockout, plan, render, writer
 from mfagen.checks import did_you_mean
-from mfagen.errors import ConfigError, Problem, UsageError
+from mfagen.errors import ConfigError, LockoutError, Problem, UsageError
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,19 @@ class Validated:
 
     @property
     def warnings(self) -> tuple[Problem, ...]:
-        return self.loaded.warnings
+        if lockout.admin_paths(self.plan):
+            return self.loaded.warnings
+        identity = self.plan.identity.alias
+        return (
+            *self.loaded.warnings,
+            self.loaded.document.problem(
+                ("tiers",),
+                f"no user can reach an admin role in the identity account {identity!r}",
+                "keep a backup admin: a tier with preset: admin deployed in the identity "
+                "account and at least one member, or IAM mistakes need the root user to repair",
+                of_key=True,
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -44,17 +56,27 @@ def validate(config_path: Path) -> Validated:
 def render_files(
     config_path: Path, blueprints: Path | None = None
 ) -> tuple[Validated, dict[str, bytes]]:
+    """Every output file, the manifest included, rendered in memory."""
     validated = validate(config_path)
-    return validated, render.render(validated.plan, blueprints)
+    files = render.render(validated.plan, blueprints)
+    return validated, writer.with_manifest(files, lockout.admin_paths(validated.plan))
 
 
 def render_to(
-    config_path: Path, out: Path, *, check: bool = False, blueprints: Path | None = None
+    config_path: Path,
+    out: Path,
+    *,
+    check: bool = False,
+    blueprints: Path | None = None,
+    allow_lockout: bool = False,
 ) -> Rendered:
     """Render into `out`, or with `check` only compare; the result lists the differences."""
     validated, files = render_files(config_path, blueprints)
     if check:
         return Rendered(validated, tuple(writer.diff(out, files)), checked=True)
+    before = writer.read_admin_paths(out)
+    if before and not lockout.admin_paths(validated.plan) and not allow_lockout:
+        raise LockoutError(str(out), before)
     changes = writer.diff(out, files)
     writer.write(out, files)
     return Rendered(validated, tuple(changes), checked=False)

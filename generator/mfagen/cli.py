@@ -66,11 +66,21 @@ def render(
         bool, typer.Option("--check", help="Write nothing; exit 1 listing the files that differ.")
     ] = False,
     blueprints: BlueprintsOpt = None,
+    allow_lockout: Annotated[
+        bool,
+        typer.Option(
+            "--allow-lockout",
+            help="Write even when no user would be left with an admin path into the identity "
+            "account.",
+        ),
+    ] = False,
 ) -> None:
     """Render Terraform and AWS CLI profiles into the output folder."""
 
     def action(reporter: Reporter) -> ExitCode:
-        result = api.render_to(config, out, check=check, blueprints=blueprints)
+        result = api.render_to(
+            config, out, check=check, blueprints=blueprints, allow_lockout=allow_lockout
+        )
         reporter.rendered(result, str(out))
         return ExitCode.DRIFT if check and result.changes else ExitCode.OK
 

@@ -56,6 +56,20 @@ class UsageError(MfagenError):
         super().__init__(message)
 
 
+class LockoutError(MfagenError):
+    """A render would remove the last way any user has to an admin role in the identity account."""
+
+    def __init__(self, out: str, before: tuple[str, ...]) -> None:
+        self.path = out
+        self.before = before
+        self.message = (
+            "this render removes the last admin path into the identity account "
+            f"(now: {', '.join(before)}); nothing written"
+        )
+        self.hint = "keep a backup admin, or pass --allow-lockout if you really mean it"
+        super().__init__(self.message)
+
+
 class OutputError(MfagenError):
     """The output folder cannot be written as asked, and nothing was changed."""
 

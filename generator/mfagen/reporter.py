@@ -7,7 +7,14 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from mfagen.api import Rendered, Validated
-from mfagen.errors import ConfigError, MfagenError, OutputError, Problem, UsageError
+from mfagen.errors import (
+    ConfigError,
+    LockoutError,
+    MfagenError,
+    OutputError,
+    Problem,
+    UsageError,
+)
 
 
 class Reporter:
@@ -63,8 +70,8 @@ class Reporter:
             self.problems(error.problems, "error")
             count = len(error.problems)
             self._complain(f"mfagen: {count} error{'s' if count != 1 else ''}, nothing written")
-        elif isinstance(error, OutputError | UsageError):
-            prefix = f"{error.path}: " if isinstance(error, OutputError) else ""
+        elif isinstance(error, OutputError | UsageError | LockoutError):
+            prefix = f"{error.path}: " if isinstance(error, OutputError | LockoutError) else ""
             self._complain(f"mfagen: error: {prefix}{error.message}")
             if error.hint:
                 self._complain(f"  hint: {error.hint}")

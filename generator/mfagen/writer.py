@@ -35,10 +35,27 @@ class WriteResult:
     unchanged: int
 
 
-def with_manifest(files: dict[str, bytes]) -> dict[str, bytes]:
-    """The rendered files plus the manifest that lists them."""
+_ADMINS = "# admin paths: "
+
+
+def with_manifest(files: dict[str, bytes], admin_paths: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """The rendered files plus the manifest that lists them.
+
+    The manifest also records who can reach an admin role in the identity account, so that a
+    later render can tell when it would remove the last such path (see lockout.py).
+    """
     listing = "".join(f"{path}\n" for path in sorted(files))
-    return {**files, MANIFEST: (_MANIFEST_HEADER + listing).encode("utf-8")}
+    admins = "".join(f"{_ADMINS}{path}\n" for path in admin_paths)
+    return {**files, MANIFEST: (_MANIFEST_HEADER + admins + listing).encode("utf-8")}
+
+
+def read_admin_paths(out: Path) -> tuple[str, ...]:
+    """The admin paths recorded by the last render into `out` (none for a new folder)."""
+    try:
+        text = (out / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ()
+    return tuple(line[len(_ADMINS) :] for line in text.splitlines() if line.startswith(_ADMINS))
 
 
 def read_manifest(out: Path) -> set[str]:
@@ -58,8 +75,7 @@ def read_manifest(out: Path) -> set[str]:
 
 
 def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
-    """What writing `files` (manifest included) into `out` would change."""
-    files = with_manifest(files)
+    """What writing `files` (the manifest among them) into `out` would change."""
     changes = [Change(transaction.JOURNAL, "interrupted")] if transaction.pending(out) else []
     for path, content in sorted(files.items()):
         current = _read(out / path)
@@ -74,12 +90,11 @@ def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
 
 
 def write(out: Path, files: dict[str, bytes]) -> WriteResult:
-    """Make `out` hold exactly `files` among the files mfagen owns, as one transaction.
+    """Make `out` hold exactly `files` (the manifest among them), as one transaction.
 
     Everything is checked before anything changes: a refused or failed write leaves the
     folder as it was. An earlier write that was interrupted is finished first.
     """
-    files = with_manifest(files)
     if out.exists() and not out.is_dir():
         raise OutputError(str(out), "is not a folder", "pass --out a folder (created if missing)")
     with transaction.locked(out):
