@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mfagen import config, lockout, plan, render, writer
+from mfagen import config, install, lockout, plan, render, writer
 from mfagen.checks import did_you_mean
 from mfagen.errors import ConfigError, LockoutError, Problem, UsageError
 
@@ -84,10 +84,30 @@ def render_to(
 
 def profile(config_path: Path, user: str, blueprints: Path | None = None) -> str:
     """One user's AWS CLI profile block."""
+    return render.render_profile(_profile_file(config_path, user), blueprints)
+
+
+def install_profile(
+    config_path: Path,
+    user: str,
+    *,
+    aws_config: Path | None = None,
+    dry_run: bool = False,
+    blueprints: Path | None = None,
+) -> install.Installation:
+    """Merge one user's block into their AWS config file (see install.py)."""
+    file = _profile_file(config_path, user)
+    block = render.render_profile(file, blueprints)
+    names = [p.name for p in file.profiles]
+    target = install.config_path(aws_config)
+    return install.install(target, block, file.organization, names, dry_run=dry_run)
+
+
+def _profile_file(config_path: Path, user: str) -> plan.ProfileFile:
     validated = validate(config_path)
     file = validated.plan.profile_of(user)
     if file is None:
         raise UsageError(
             f"no user {user!r} in {config_path}", did_you_mean(user, validated.loaded.config.users)
         )
-    return render.render_profile(file, blueprints)
+    return file

@@ -102,6 +102,33 @@ def profile(
     _run(action)
 
 
+@app.command("install-profile")
+def install_profile(
+    user: Annotated[str, typer.Argument(help="The user whose profiles to install.")],
+    config: ConfigArg = Path("accounts.yaml"),
+    aws_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--aws-config", help="The file to change (default: $AWS_CONFIG_FILE or ~/.aws/config)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the change as a diff; write nothing.")
+    ] = False,
+    blueprints: BlueprintsOpt = None,
+) -> None:
+    """Merge one user's profile block into ~/.aws/config, keeping everything else."""
+
+    def action(reporter: Reporter) -> ExitCode:
+        result = api.install_profile(
+            config, user, aws_config=aws_config, dry_run=dry_run, blueprints=blueprints
+        )
+        reporter.installed(result, dry_run=dry_run)
+        return ExitCode.OK
+
+    _run(action)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mfagen {__version__}")

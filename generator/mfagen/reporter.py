@@ -15,6 +15,7 @@ from mfagen.errors import (
     Problem,
     UsageError,
 )
+from mfagen.install import Installation
 
 
 class Reporter:
@@ -61,6 +62,18 @@ class Reporter:
         written = sum(1 for change in result.changes if change.kind != "stale")
         removed = len(result.changes) - written
         self._say(f"{out}: wrote {written} file(s), removed {removed} stale file(s)")
+
+    def installed(self, result: Installation, *, dry_run: bool) -> None:
+        if dry_run:
+            self.out.write(result.diff)
+            if result.action == "unchanged":
+                self._say(f"{result.path}: already up to date")
+            return
+        if result.action == "unchanged":
+            self._say(f"{result.path}: already up to date, nothing written")
+            return
+        backup = f" (previous file kept as {result.backup})" if result.backup else ""
+        self._say(f"{result.path}: {result.action} the mfagen block{backup}")
 
     def text(self, text: str) -> None:
         self.out.write(text)

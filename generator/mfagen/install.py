@@ -1,0 +1,158 @@
+"""Merge a user's managed profile block into their AWS config file, touching nothing else.
+
+The block sits between `# >>> mfagen <organization>` and `# <<< mfagen <organization>`.
+Installing replaces an earlier block of the same organization in place (or appends one),
+keeps every other byte, refuses a profile name that is already defined outside the block,
+writes a backup of the previous file first, and replaces the file atomically with its mode.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from mfagen.errors import OutputError, UsageError
+
+_SECTION = re.compile(rb"^\s*\[\s*(?:profile\s+)?(?P<name>[^\]]+?)\s*\]\s*$")
+BACKUP_SUFFIX = ".mfagen-backup"
+NEW_FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class Installation:
+    path: Path
+    action: Literal["added", "replaced", "unchanged"]
+    diff: str
+    backup: Path | None
+
+
+def config_path(explicit: Path | None) -> Path:
+    """--aws-config, else AWS_CONFIG_FILE, else ~/.aws/config (as the AWS CLI decides)."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get("AWS_CONFIG_FILE")
+    return Path(from_env).expanduser() if from_env else Path.home() / ".aws" / "config"
+
+
+def install(
+    path: Path, block: str, organization: str, profiles: list[str], *, dry_run: bool
+) -> Installation:
+    """Put `block` into the config file at `path`; with `dry_run` only compute the diff."""
+    original = _read(path)
+    newline = b"\r\n" if b"\r\n" in original else b"\n"
+    new_block = block.encode("utf-8").replace(b"\n", newline)
+    begin, end = _markers(organization)
+    lines = original.splitlines(keepends=True)
+    span = _find_block(lines, begin, end, path)
+    _refuse_clashes(lines, span, profiles, path)
+    if span is None:
+        prefix = b"".join(lines)
+        if prefix and not prefix.endswith(b"\n"):
+            prefix += newline
+        separator = newline if prefix.strip() else b""
+        updated = prefix + separator + new_block
+        action: Literal["added", "replaced", "unchanged"] = "added"
+    else:
+        updated = b"".join(lines[: span[0]]) + new_block + b"".join(lines[span[1] :])
+        action = "replaced"
+    if updated == original:
+        return Installation(path, "unchanged", "", None)
+    diff = "".join(
+        difflib.unified_diff(
+            original.decode("utf-8", "replace").splitlines(keepends=True),
+            updated.decode("utf-8", "replace").splitlines(keepends=True),
+            fromfile=str(path),
+            tofile=str(path),
+        )
+    )
+    if dry_run:
+        return Installation(path, action, diff, None)
+    backup = _backup(path, original) if path.exists() else None
+    _replace(path, updated)
+    return Installation(path, action, diff, backup)
+
+
+def _markers(organization: str) -> tuple[bytes, bytes]:
+    return (f"# >>> mfagen {organization}".encode(), f"# <<< mfagen {organization}".encode())
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder, not an AWS config file") from None
+    except OSError as exc:
+        raise OutputError(str(path), f"cannot read: {exc.strerror}") from None
+
+
+def _find_block(lines: list[bytes], begin: bytes, end: bytes, path: Path) -> tuple[int, int] | None:
+    """The [start, stop) line span of the managed block, markers included."""
+    starts = [i for i, line in enumerate(lines) if line.rstrip(b"\r\n") == begin]
+    stops = [i for i, line in enumerate(lines) if line.rstrip(b"\r\n") == end]
+    if not starts and not stops:
+        return None
+    if len(starts) != 1 or len(stops) != 1 or stops[0] < starts[0]:
+        raise OutputError(
+            str(path),
+            f"the mfagen block markers are broken ({len(starts)} start, {len(stops)} end)",
+            f"repair or remove the lines '{begin.decode()}' and '{end.decode()}' by hand",
+        )
+    return starts[0], stops[0] + 1
+
+
+def _refuse_clashes(
+    lines: list[bytes], span: tuple[int, int] | None, profiles: list[str], path: Path
+) -> None:
+    """Refuse when a profile of the block is also defined outside it (botocore would fail)."""
+    wanted = set(profiles)
+    for number, line in enumerate(lines, start=1):
+        if span is not None and span[0] < number <= span[1]:
+            continue
+        match = _SECTION.match(line)
+        if match and match["name"].decode("utf-8", "replace") in wanted:
+            raise OutputError(
+                str(path),
+                f"profile {match['name'].decode()!r} is already defined on line {number}, "
+                "outside mfagen's block",
+                "rename or remove that profile, then install again",
+            )
+
+
+def _backup(path: Path, content: bytes) -> Path:
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    _replace(backup, content, mode=_mode(path))
+    return backup
+
+
+def _mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return NEW_FILE_MODE
+
+
+def _replace(path: Path, content: bytes, mode: int | None = None) -> None:
+    mode = _mode(path) if mode is None else mode
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        temporary = Path(name)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.chmod(mode)
+            temporary.replace(path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise OutputError(str(path), f"cannot write: {exc.strerror}") from None
