@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -139,3 +140,45 @@ def test_profile_of_an_unknown_user(config: Path) -> None:
     assert result.stderr == (
         "mfagen: error: no user 'alicia' in accounts.yaml\n  hint: did you mean 'alice'?\n"
     )
+
+
+def test_check_as_json(config: Path) -> None:
+    result = runner.invoke(app, ["render", "--check", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert data["checked"] is True
+    assert {"path": "terraform/versions.tf", "kind": "missing"} in data["changes"]
+    assert runner.invoke(app, ["render"]).exit_code == 0
+    fresh = json.loads(runner.invoke(app, ["render", "--check", "--format", "json"]).stdout)
+    assert fresh == {"ok": True, "checked": True, "out": "output", "changes": [], "warnings": []}
+
+
+def test_validate_as_json(config: Path) -> None:
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"] == {
+        "accounts": 2,
+        "tiers": 1,
+        "users": 1,
+        "roles": 2,
+        "groups": 1,
+        "profile_files": 1,
+    }
+    config.write_text(config.read_text().replace("- admin", "- admn"))
+    failed = runner.invoke(app, ["validate", "--format", "json"])
+    assert failed.exit_code == 2
+    assert json.loads(failed.stdout) == {
+        "ok": False,
+        "errors": [
+            {
+                "severity": "error",
+                "file": "accounts.yaml",
+                "line": 18,
+                "column": 7,
+                "field": "users.alice.tiers[0]",
+                "message": "unknown tier 'admn'",
+                "hint": "did you mean 'admin'?",
+            }
+        ],
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import typer
 
 from mfagen import __version__, api
 from mfagen.errors import ExitCode, MfagenError
-from mfagen.reporter import Reporter
+from mfagen.reporter import JsonReporter, Reporter
 
 app = typer.Typer(
     name="mfagen",
@@ -28,9 +29,17 @@ BlueprintsOpt = Annotated[
 ]
 
 
-def _run(action: Callable[[Reporter], ExitCode]) -> None:
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="text for people, json for machines.")]
+
+
+def _run(action: Callable[[Reporter], ExitCode], output: Format = Format.text) -> None:
     """The boundary: mfagen's errors become messages and exit codes, nothing else escapes."""
-    reporter = Reporter()
+    reporter = JsonReporter() if output is Format.json else Reporter()
     try:
         code = action(reporter)
     except MfagenError as error:
@@ -48,14 +57,14 @@ def _run(action: Callable[[Reporter], ExitCode]) -> None:
 
 
 @app.command()
-def validate(config: ConfigArg = Path("accounts.yaml")) -> None:
+def validate(config: ConfigArg = Path("accounts.yaml"), output: FormatOpt = Format.text) -> None:
     """Check the accounts file; exit 0 when valid, 2 with every problem found."""
 
     def action(reporter: Reporter) -> ExitCode:
         reporter.validated(api.validate(config))
         return ExitCode.OK
 
-    _run(action)
+    _run(action, output)
 
 
 @app.command()
@@ -74,6 +83,7 @@ def render(
             "account.",
         ),
     ] = False,
+    output: FormatOpt = Format.text,
 ) -> None:
     """Render Terraform and AWS CLI profiles into the output folder."""
 
@@ -84,7 +94,7 @@ def render(
         reporter.rendered(result, str(out))
         return ExitCode.DRIFT if check and result.changes else ExitCode.OK
 
-    _run(action)
+    _run(action, output)
 
 
 @app.command()

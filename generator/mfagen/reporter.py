@@ -1,10 +1,15 @@
-"""The one place that prints: results on stdout, problems and warnings on stderr."""
+"""The one place that prints: results on stdout, problems and warnings on stderr.
+
+`Reporter` writes text for people; `JsonReporter` writes one JSON document on stdout for
+machines (`--format json`), errors included.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable
-from typing import TextIO
+from typing import Any, TextIO
 
 from mfagen.api import Rendered, Validated
 from mfagen.errors import (
@@ -109,3 +114,73 @@ def format_problem(problem: Problem, severity: str) -> str:
     if problem.hint:
         text += f"\n  hint: {problem.hint}"
     return text
+
+
+def problem_data(problem: Problem, severity: str) -> dict[str, Any]:
+    return {
+        "severity": severity,
+        "file": problem.file,
+        "line": problem.line,
+        "column": problem.column,
+        "field": problem.field,
+        "message": problem.message,
+        "hint": problem.hint,
+    }
+
+
+class JsonReporter(Reporter):
+    """One JSON document on stdout per command, whatever happened."""
+
+    def _emit(self, data: dict[str, Any]) -> None:
+        self._say(json.dumps(data, indent=2, sort_keys=False))
+
+    def validated(self, result: Validated) -> None:
+        plan = result.plan
+        self._emit(
+            {
+                "ok": True,
+                "file": result.loaded.document.file,
+                "warnings": [problem_data(p, "warning") for p in result.warnings],
+                "summary": {
+                    "accounts": len(plan.providers),
+                    "tiers": len(result.loaded.config.tiers),
+                    "users": len(plan.users),
+                    "roles": len(plan.roles),
+                    "groups": len(plan.groups),
+                    "profile_files": len(plan.profiles),
+                },
+            }
+        )
+
+    def rendered(self, result: Rendered, out: str) -> None:
+        self._emit(
+            {
+                "ok": not (result.checked and result.changes),
+                "checked": result.checked,
+                "out": out,
+                "changes": [{"path": c.path, "kind": c.kind} for c in result.changes],
+                "warnings": [problem_data(p, "warning") for p in result.validated.warnings],
+            }
+        )
+
+    def error(self, error: MfagenError) -> None:
+        if isinstance(error, ConfigError):
+            errors = [problem_data(p, "error") for p in error.problems]
+        else:
+            errors = [
+                {
+                    "severity": "error",
+                    "path": getattr(error, "path", None),
+                    "message": getattr(error, "message", str(error)),
+                    "hint": getattr(error, "hint", ""),
+                }
+            ]
+        self._emit({"ok": False, "errors": errors})
+
+    def bug(self, error: BaseException) -> None:
+        super().bug(error)
+        self._emit({"ok": False, "bug": f"{type(error).__name__}: {error}"})
+
+    def interrupted(self) -> None:
+        super().interrupted()
+        self._emit({"ok": False, "interrupted": True})
