@@ -272,9 +272,7 @@ def build(config: Config) -> Plan:
         groups=tuple(groups),
         roles=tuple(roles),
         users=users,
-        profiles=tuple(
-            _profile_file(config, identity, name, roles) for name in sorted(config.users)
-        ),
+        profiles=_profile_files(config, identity, roles),
     )
 
 
@@ -285,32 +283,33 @@ def _region(config: Config, account: str) -> str:
     return region
 
 
-def _profile_file(
-    config: Config, identity: Provider, user_name: str, roles: list[Role]
-) -> ProfileFile:
-    user = config.users[user_name]
-    serial = f"arn:aws:iam::{identity.account_id}:mfa/{user.mfa_device or user_name}"
-    source = Profile(
-        name=config.organization,
-        region=user.region or identity.region,
-        mfa_serial=serial,
-    )
-    role_profiles = sorted(
-        (
+def _profile_files(
+    config: Config, identity: Provider, roles: list[Role]
+) -> tuple[ProfileFile, ...]:
+    """Every user's profiles: the source profile, then one per role of their tiers, by name."""
+    by_tier: dict[str, list[tuple[str, str, str]]] = {tier: [] for tier in config.tiers}
+    for role in roles:
+        name = naming.profile_name(config, role.account, role.tier)
+        by_tier[role.tier].append((name, _region(config, role.account), role.arn))
+    files = []
+    for user_name in sorted(config.users):
+        user = config.users[user_name]
+        serial = f"arn:aws:iam::{identity.account_id}:mfa/{user.mfa_device or user_name}"
+        source = Profile(config.organization, user.region or identity.region, serial)
+        targets = sorted(target for tier in set(user.tiers) for target in by_tier[tier])
+        role_profiles = tuple(
             Profile(
-                name=naming.profile_name(config, role.account, role.tier),
-                region=user.region or _region(config, role.account),
-                mfa_serial=serial,
-                role_arn=role.arn,
+                name,
+                user.region or region,
+                serial,
+                role_arn=arn,
                 source_profile=config.organization,
                 role_session_name=user_name,
             )
-            for role in roles
-            if role.tier in user.tiers
-        ),
-        key=lambda profile: profile.name,
-    )
-    return ProfileFile(user_name, config.organization, (source, *role_profiles))
+            for name, region, arn in targets
+        )
+        files.append(ProfileFile(user_name, config.organization, (source, *role_profiles)))
+    return tuple(files)
 
 
 def _tag_needs_users(tier: str, count: int) -> Finding:

@@ -14,7 +14,6 @@ import errno
 import fcntl
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,6 +64,7 @@ def locked(out: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
 def commit(out: Path, operations: Operations) -> None:
     """Apply `operations` to `out` as a whole; call with the folder locked."""
     staged = _stage(out, operations.contents)
+    os.sync()  # the staged data reaches the disk before the journal can point at it
     renames = [[staged[path].name, path] for path in sorted(staged)]
     journal: dict[str, object] = {"renames": renames, "removals": list(operations.removals)}
     _write_journal(out, journal)
@@ -110,6 +110,29 @@ def inside(out: Path, target: Path) -> bool:
     return resolved == root or root in resolved.parents
 
 
+class Confinement:
+    """Tells whether paths below `out` stay inside it, looking at each folder only once.
+
+    Only a symlink can lead outside; plain folders and files are checked with one lstat.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._known: dict[Path, bool] = {}
+
+    def allows(self, target: Path) -> bool:
+        current = self.out
+        for part in target.relative_to(self.out).parts:
+            current = current / part
+            known = self._known.get(current)
+            if known is None:
+                known = not current.is_symlink() or inside(self.out, current)
+                self._known[current] = known
+            if not known:
+                return False
+        return True
+
+
 def _strays(out: Path) -> Iterator[Path]:
     if not out.is_dir():
         return
@@ -134,18 +157,23 @@ def _stage(out: Path, contents: dict[str, bytes]) -> dict[str, Path]:
     return staged
 
 
-def _temporary(target: Path, content: bytes) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX
-    )
-    temporary = Path(name)
+def _temporary(target: Path, content: bytes, *, sync: bool = False) -> Path:
+    """A new hidden file beside `target` holding `content` (mode 0644)."""
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}{TEMP_SUFFIX}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(temporary, flags, 0o644)
+    except FileExistsError:  # left by a killed process that had our pid: it is stray
+        temporary.unlink()
+        descriptor = os.open(temporary, flags, 0o644)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.chmod(0o644)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -154,7 +182,7 @@ def _temporary(target: Path, content: bytes) -> Path:
 
 def _write_journal(out: Path, journal: dict[str, object]) -> None:
     text = json.dumps(journal, indent=1).encode("utf-8")
-    temporary = _temporary(out / JOURNAL, text)
+    temporary = _temporary(out / JOURNAL, text, sync=True)
     temporary.replace(out / JOURNAL)
     _sync_folder(out)
 
@@ -163,15 +191,16 @@ def _replay(out: Path, journal: dict[str, object]) -> None:
     """Carry out a committed journal; safe to repeat after any interruption."""
     renames = journal.get("renames", [])
     removals = journal.get("removals", [])
+    confinement = Confinement(out)
     for staged_name, path in renames if isinstance(renames, list) else []:
         if not (is_safe(path) and "/" not in staged_name and staged_name.endswith(TEMP_SUFFIX)):
             continue
         target = out / path
         staged = target.parent / staged_name
-        if staged.is_file() and inside(out, target):
+        if staged.is_file() and confinement.allows(target):
             staged.replace(target)
     for path in removals if isinstance(removals, list) else []:
-        if is_safe(path) and inside(out, out / path):
+        if is_safe(path) and confinement.allows(out / path):
             (out / path).unlink(missing_ok=True)
             _prune(out, (out / path).parent)
     _sync_folder(out)

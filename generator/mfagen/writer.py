@@ -100,10 +100,11 @@ def write(out: Path, files: dict[str, bytes]) -> WriteResult:
     with transaction.locked(out):
         transaction.recover(out)
         owned = read_manifest(out)
+        confinement = transaction.Confinement(out)
         pending = {}
         for path, content in sorted(files.items()):
             target = out / path
-            _check_inside(out, target)
+            _check_inside(confinement, target)
             current = _read(target)
             if current == content:
                 continue
@@ -116,7 +117,7 @@ def write(out: Path, files: dict[str, bytes]) -> WriteResult:
             pending[path] = content
         stale = tuple(sorted(path for path in owned - files.keys() if (out / path).is_file()))
         for path in stale:
-            _check_inside(out, out / path)
+            _check_inside(confinement, out / path)
         if pending or stale:
             transaction.commit(out, transaction.Operations(pending, stale))
     return WriteResult(tuple(sorted(pending)), stale, len(files) - len(pending))
@@ -135,9 +136,9 @@ def _read(path: Path) -> bytes | None:
         raise OutputError(str(path), f"cannot read: {exc.strerror}") from None
 
 
-def _check_inside(out: Path, target: Path) -> None:
+def _check_inside(confinement: transaction.Confinement, target: Path) -> None:
     """Refuse a target that a symlink would send outside the output folder."""
-    if not transaction.inside(out, target):
+    if not confinement.allows(target):
         raise OutputError(
             str(target),
             f"resolves to {target.resolve()}, outside the output folder",
