@@ -116,10 +116,16 @@ def _tiers(config: Config) -> Iterator[Finding]:
             )
         policies = ([PRESETS[tier.preset]] if tier.preset else []) + tier.managed_policies
         for index, arn in enumerate(tier.managed_policies):
-            if policies.count(arn) > 1:
+            if tier.preset and arn == PRESETS[tier.preset]:
                 yield Finding(
                     (*loc, "managed_policies", index),
-                    f"{arn} is listed twice (or is the preset's policy)",
+                    f"{arn} is already granted by preset: {tier.preset}",
+                    "remove it from managed_policies",
+                )
+            elif tier.managed_policies.index(arn) != index:
+                yield Finding(
+                    (*loc, "managed_policies", index),
+                    f"{arn} is listed twice",
                     "list each managed policy once",
                 )
         limit = MAX_MANAGED_POLICIES - (1 if tier.console else 0)
@@ -171,11 +177,15 @@ def _statement(statement: Statement, loc: Loc) -> Iterator[Finding]:
 def _users(config: Config) -> Iterator[Finding]:
     lowered: dict[str, str] = {}
     devices: dict[str, str] = {}
+    """Lowercased MFA device name -> its owner, described for a message."""
     for name, user in config.users.items():
         loc: Loc = ("users", name)
         if set(name) == {"."}:
             yield Finding(
-                loc, f"{name!r} is not a usable user name", "choose a real name", of_key=True
+                loc,
+                f"{name!r} is not a usable user name",
+                "it names the user's folder under profiles/: choose a real name",
+                of_key=True,
             )
         if name.lower() in lowered:
             yield Finding(
@@ -188,12 +198,17 @@ def _users(config: Config) -> Iterator[Finding]:
         lowered[name.lower()] = name
         device = (user.mfa_device or name).lower()
         if device in devices:
+            default = "" if user.mfa_device else " (by default, the user's name)"
             yield Finding(
                 (*loc, "mfa_device") if user.mfa_device else loc,
-                f"MFA device name {user.mfa_device or name!r} is also used by {devices[device]!r}",
+                f"MFA device name {user.mfa_device or name!r}{default} is already used by "
+                f"{devices[device]}",
                 "device names are unique in an account: set mfa_device: to a distinct name",
+                of_key=not user.mfa_device,
             )
-        devices.setdefault(device, name)
+        unset = " (a device is named after its user unless mfa_device: is set)"
+        owner = f"user {name!r}" + ("" if user.mfa_device else unset)
+        devices.setdefault(device, owner)
         yield from _references(config.tiers, user.tiers, (*loc, "tiers"), "tier")
         if len(set(user.tiers)) > MAX_GROUPS_PER_USER:
             yield Finding(
@@ -236,36 +251,42 @@ def _naming(config: Config) -> Iterator[Finding]:
             return
     roles: dict[str, str] = {}
     groups: dict[str, str] = {
-        config.naming.self_service_group.lower(): "the self-service group",
+        config.naming.self_service_group.lower(): "the self-service group "
+        "(naming.self_service_group)",
     }
     fixed = (
         ("policy", config.naming.policy),
         ("self_service_group", config.naming.self_service_group),
     )
     for key, name in fixed:
-        yield from _iam_name(name, MAX_POLICY_NAME, ("naming", key), "name")
+        yield from _iam_name(name, MAX_POLICY_NAME, ("naming", key), "name", "shorten it")
     for tier in config.tiers:
         for name, limit, taken, what in (
             (naming.role_name(config, tier), MAX_ROLE_NAME, roles, "role"),
             (naming.group_name(config, tier), MAX_GROUP_NAME, groups, "group"),
         ):
-            yield from _iam_name(name, limit, ("tiers", tier), f"{what} name", of_key=True)
+            shorten = f"shorten the tier name or naming.{what}"
+            yield from _iam_name(name, limit, ("tiers", tier), f"{what} name", shorten, of_key=True)
             if name.lower() in taken:
                 yield Finding(
                     ("tiers", tier),
-                    f"{what} name {name!r} is also the name of {taken[name.lower()]}",
+                    f"{what} name {name!r} is already taken by {taken[name.lower()]}",
                     "IAM names are unique ignoring case; rename a tier or set naming:",
                     of_key=True,
                 )
-            taken.setdefault(name.lower(), f"tier {tier!r}'s {what}")
+                break  # the other name is most likely taken too: say it once
+            taken.setdefault(name.lower(), f"the {what} of tier {tier!r}")
 
 
 def _iam_name(
-    name: str, limit: int, loc: Loc, what: str, of_key: bool = False
+    name: str, limit: int, loc: Loc, what: str, shorten: str, *, of_key: bool = False
 ) -> Iterator[Finding]:
     if len(name) > limit:
         yield Finding(
-            loc, f"{what} {name!r} is longer than {limit} characters", "shorten it", of_key
+            loc,
+            f"{what} {name!r} is {len(name)} characters long; IAM allows {limit}",
+            shorten,
+            of_key,
         )
     elif not _IAM_NAME.fullmatch(name):
         yield Finding(

@@ -68,12 +68,16 @@ def _describe(error: ErrorDetails, loc: Loc) -> tuple[str, str]:  # noqa: PLR091
         return f"missing required key {loc[-1]!r}", _missing_hint(str(loc[-1]))
     if kind in {"mfagen", "unquoted_number"}:
         return error["msg"], str(ctx.get("hint", ""))
+    if kind == "literal_error" and loc == ("version",):
+        hint = "write it without quotes" if value == "1" else "this mfagen reads version 1 files"
+        return f"unsupported version {value!r}", f"{hint}: version: 1"
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         choices = [part.strip(" '") for part in expected.replace(" or ", ",").split(",")]
         return f"{value!r} is not allowed here", did_you_mean(value, [c for c in choices if c])
     if kind in {"too_short", "string_too_short"}:
-        return "must not be empty", "give at least one value or remove the key"
+        hint = _missing_hint(str(loc[-1])) or "give at least one value or remove the key"
+        return "must not be empty", hint
     if kind == "string_too_long":
         return error["msg"].lower(), "shorten it"
     return _type_message(kind, value)
@@ -85,7 +89,9 @@ def _unquoted(loc: Loc, message: str, text: str) -> tuple[str, str]:
     if digits.isdigit() and digits.startswith("0") and len(digits) == 12:
         message += " (leading 0: YAML 1.1 reads it as octal)"
     elif digits.isdigit() and len(digits) < 12:
-        message += f", {12 - len(digits)} digit(s) short: were leading zeros lost?"
+        missing = 12 - len(digits)
+        plural = "s" * (missing > 1)
+        message += f" ({missing} digit{plural} short of 12: leading zero{plural} lost?)"
     example = digits.zfill(12) if digits.isdigit() else text
     return message, f'quote it as AWS shows it: {loc[-1]}: "{example}"'
 

@@ -3,11 +3,14 @@
 PyYAML's loaders lose positions and silently keep the last of two equal keys. This module
 composes the node graph with a safe loader, then builds plain Python data from it itself, so
 it can refuse duplicate keys, bound alias expansion and record a `(line, column)` for every
-path in the document. Only the safe constructors ever run: a `!!python/...` tag is an error.
+path in the document. Only the safe constructors ever run: any `!!python/...` or custom tag
+is an error, on a scalar, a list or a mapping alike.
 """
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +23,14 @@ Loc = tuple[str | int, ...]
 Position = tuple[int, int]
 
 MAX_NODES = 1_000_000
-"""Nodes a document may expand to, aliases included: refuses alias bombs early."""
+"""Nodes a document may expand to, aliases included: refuses alias bombs before building."""
+MAX_DEPTH = 100
+"""Levels a document may nest; accounts.yaml needs fewer than ten."""
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
+PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_PLAIN_KEY = re.compile(r"[\w:<@+=,-]+")
+"""Keys shown as they are in a dotted path; others are quoted."""
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -54,11 +62,17 @@ class Document:
 
 
 def dotted(loc: Loc) -> str:
-    """`('accounts', 'dev', 'id')` -> `accounts.dev.id`; list indexes as `[0]`."""
+    """`('accounts', 'dev', 'id')` -> `accounts.dev.id`; list indexes as `[0]`.
+
+    A key that would make the path ambiguous (`carol.smith`, `..`, `data eng`) is quoted:
+    `users["carol.smith"]`.
+    """
     text = ""
     for part in loc:
         if isinstance(part, int) and not isinstance(part, bool):
             text += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(str(part)):
+            text += f'["{part}"]'
         else:
             text += f".{part}" if text else str(part)
     return text or "(top level)"
@@ -70,11 +84,10 @@ def load_file(path: Path) -> Document:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(
-            [Problem(name, 1, 1, "(file)", "no such file", "run 'mfagen init' or pass the path")]
-        ) from None
+        hint = "check the path, or pass the accounts file: mfagen validate PATH"
+        raise _error(name, (1, 1), "(file)", "no such file", hint) from None
     except OSError as exc:
-        raise ConfigError([Problem(name, 1, 1, "(file)", f"cannot read: {exc.strerror}")]) from None
+        raise _error(name, (1, 1), "(file)", f"cannot read: {exc.strerror}") from None
     return load_bytes(raw, name)
 
 
@@ -82,27 +95,26 @@ def load_bytes(raw: bytes, name: str) -> Document:
     text = _decode(raw, name)
     try:
         root = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError([_reader_problem(exc, text, name)]) from None
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError([_syntax_problem(exc, name)]) from None
+        raise ConfigError([_syntax_problem(exc, text, name)]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([Problem(name, 1, 1, "(file)", f"not valid YAML: {exc}")]) from None
+        raise _error(name, (1, 1), "(file)", f"not valid YAML: {exc}") from None
+    except RecursionError:  # only the pure-Python parser recurses; libyaml stops at 1000 levels
+        raise _error(name, (1, 1), "(file)", "nested too deeply", "flatten the document") from None
     if root is None:
-        raise ConfigError(
-            [Problem(name, 1, 1, "(top level)", "the file is empty", "start with 'version: 1'")]
-        )
+        raise _error(name, (1, 1), "(top level)", "the file is empty", "start with 'version: 1'")
+    _Measure(name).measure(root, (), 0)
     builder = _Builder(name)
     data = builder.build(root, ())
     if not isinstance(data, dict):
-        raise ConfigError(
-            [
-                Problem(
-                    name,
-                    *_pos(root.start_mark),
-                    "(top level)",
-                    f"expected a mapping of settings, got {type_name(data)}",
-                    "the file starts with keys such as 'version: 1' and 'organization:'",
-                )
-            ]
+        raise _error(
+            name,
+            _pos(root.start_mark),
+            "(top level)",
+            f"expected a mapping of settings, got {type_name(data)}",
+            "the file starts with keys such as 'version: 1' and 'organization:'",
         )
     return Document(name, data, builder.keys, builder.values, builder.sources)
 
@@ -116,6 +128,9 @@ def type_name(value: object) -> str:
         str: "a string",
         list: "a list",
         dict: "a mapping",
+        bytes: "binary data",
+        datetime.date: "a date",
+        datetime.datetime: "a timestamp",
         type(None): "nothing (null)",
     }
     return names.get(type(value), f"a {type(value).__name__}")
@@ -128,36 +143,158 @@ def _decode(raw: bytes, name: str) -> str:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise ConfigError(
-            [
-                Problem(
-                    name,
-                    line,
-                    column,
-                    "(file)",
-                    f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
-                    "save the file as UTF-8",
-                )
-            ]
+        utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+        raise _error(
+            name,
+            (line, column),
+            "(file)",
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
+            "the file is UTF-16: save it as UTF-8" if utf16 else "save the file as UTF-8",
         ) from None
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise ConfigError([Problem(name, line, 1, "(file)", "contains a NUL character")])
+        raise _error(
+            name,
+            _line_column(text, text.index("\x00")),
+            "(file)",
+            "contains a NUL character",
+            "save the file as UTF-8 text (NULs everywhere mean it was saved as UTF-16)",
+        )
     return text
+
+
+def _line_column(text: str, index: int) -> Position:
+    before = text[:index]
+    return (before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
 
 
 def _pos(mark: Any) -> Position:
     return (mark.line + 1, mark.column + 1)
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, name: str) -> Problem:
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, name: str) -> Problem:
+    line, column = _line_column(text, exc.position)
+    return Problem(
+        name,
+        line,
+        column,
+        "(syntax)",
+        f"not valid YAML: control character U+{exc.character:04X} is not allowed",
+        "remove it: YAML allows printable characters, tabs and line breaks only",
+    )
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, name: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, column = _pos(mark) if mark is not None else (1, 1)
     problem = exc.problem or "invalid YAML"
+    context = exc.context or ""
     hint = "check the indentation and quoting around this position"
-    if "\t" in problem or "'\\t'" in problem:
+    lines = text.splitlines()
+    source = lines[line - 1] if line <= len(lines) else ""
+    indent = source[: len(source) - len(source.lstrip(" \t"))]
+    if "\t" in indent and column <= len(indent) + 1:
+        problem = "a tab in the indentation"
         hint = "YAML forbids tabs for indentation: use spaces"
+    elif context.startswith("while scanning a quoted scalar") and exc.context_mark is not None:
+        line, column = _pos(exc.context_mark)
+        problem = "this quoted string is never closed"
+        hint = "add the closing quote"
+    elif context.startswith("while parsing a flow") and exc.context_mark is not None:
+        hint = (
+            f"check the brackets opened on line {exc.context_mark.line + 1}: "
+            "a ',' or a closing bracket is missing"
+        )
+    elif context == "expected a single document in the stream":
+        problem = "a second document starts here"
+        hint = "accounts.yaml holds one YAML document: remove this '---' or what follows it"
+    elif context.startswith("found duplicate anchor") and exc.context_mark is not None:
+        problem = f"the anchor is defined twice (first on line {exc.context_mark.line + 1})"
+        hint = "give each anchor (&name) its own name"
+    elif problem.startswith("found undefined alias"):
+        alias = (source[column - 1 :].split() or [""])[0].rstrip(",]}")
+        problem = f"undefined alias {alias}" if alias.startswith("*") else problem
+        hint = "an alias (*name) must come after its anchor (&name) in the file"
     return Problem(name, line, column, "(syntax)", f"not valid YAML: {problem}", hint)
+
+
+def _error(name: str, where: Position, field: str, message: str, hint: str = "") -> ConfigError:
+    return ConfigError([Problem(name, *where, field, message, hint)])
+
+
+def _refusal(name: str, node: yaml.Node, loc: Loc, message: str, hint: str) -> ConfigError:
+    return _error(name, _pos(node.start_mark), dotted(loc), message, hint)
+
+
+def _short(tag: str) -> str:
+    """`tag:yaml.org,2002:python/name:os.system` -> `!!python/name:os.system`, as written."""
+    return tag.replace("tag:yaml.org,2002:", "!!", 1) if tag.startswith("tag:yaml.org") else tag
+
+
+def _children(node: yaml.Node, loc: Loc) -> list[tuple[yaml.Node, Loc]]:
+    if isinstance(node, yaml.SequenceNode):
+        return [(item, (*loc, index)) for index, item in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        children: list[tuple[yaml.Node, Loc]] = []
+        for key, value in node.value:
+            inner = (*loc, key.value if isinstance(key, yaml.ScalarNode) else "?")
+            children += [(key, inner), (value, inner)]
+        return children
+    return []
+
+
+class _Measure:
+    """Sizes the node graph, each shared (aliased) node once, before anything is built.
+
+    An alias bomb is a small graph with a huge expansion and a self-referencing alias an
+    infinite one: both are refused here, in time linear in the size of the file.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.known: dict[int, tuple[int, int]] = {}
+        """id(node) -> (nodes it expands to, levels below it)."""
+        self.open: set[int] = set()
+
+    def measure(self, node: yaml.Node, loc: Loc, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise self._too_deep(node, loc)
+        known = self.known.get(id(node))
+        if known is None:
+            if id(node) in self.open:
+                raise _refusal(
+                    self.name,
+                    node,
+                    loc,
+                    "a YAML alias (*name) repeats a value that contains it",
+                    "an alias cannot refer to the list or mapping it sits in; write values out",
+                )
+            self.open.add(id(node))
+            size, height = 1, 0
+            for child, child_loc in _children(node, loc):
+                size += self.measure(child, child_loc, depth + 1)
+                height = max(height, self.known[id(child)][1] + 1)
+            self.open.discard(id(node))
+            known = self.known[id(node)] = (size, height)
+        if depth + known[1] > MAX_DEPTH:
+            raise self._too_deep(node, loc)
+        if known[0] > MAX_NODES:
+            raise _refusal(
+                self.name,
+                node,
+                loc,
+                f"the document expands to more than {MAX_NODES:,} values",
+                "YAML aliases (*name) that repeat each other blow up; write values out",
+            )
+        return known[0]
+
+    def _too_deep(self, node: yaml.Node, loc: Loc) -> ConfigError:
+        return _refusal(
+            self.name,
+            node,
+            loc[:3],
+            f"nested more than {MAX_DEPTH} levels deep",
+            "accounts.yaml needs only a few levels; check the brackets and aliases",
+        )
 
 
 class _Builder:
@@ -168,45 +305,32 @@ class _Builder:
         self.keys: dict[Loc, Position] = {}
         self.values: dict[Loc, Position] = {}
         self.sources: dict[Loc, str] = {}
-        self.nodes = 0
         self.constructor = yaml.SafeLoader("")
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise ConfigError(
-                [
-                    Problem(
-                        self.name,
-                        *_pos(node.start_mark),
-                        dotted(loc),
-                        f"the document expands to more than {MAX_NODES:,} values",
-                        "YAML aliases (*name) that repeat each other blow up; write values out",
-                    )
-                ]
-            )
         self.values.setdefault(loc, _pos(node.start_mark))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, loc)
+        if node.tag not in PLAIN_TAGS:
+            raise self._bad_tag(node, loc)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node, loc)
+        return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+
+    def _bad_tag(self, node: yaml.Node, loc: Loc) -> ConfigError:
+        return _refusal(
+            self.name,
+            node,
+            loc,
+            f"the YAML tag {_short(node.tag)} is not allowed",
+            "accounts.yaml holds plain values only; remove the tag",
+        )
 
     def _scalar(self, node: yaml.Node, loc: Loc) -> Any:
         try:
             value = self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError:
-            raise ConfigError(
-                [
-                    Problem(
-                        self.name,
-                        *_pos(node.start_mark),
-                        dotted(loc),
-                        f"the YAML tag {node.tag!r} is not allowed",
-                        "accounts.yaml holds plain values only; remove the tag",
-                    )
-                ]
-            ) from None
+            raise self._bad_tag(node, loc) from None
         if not isinstance(value, str):
             self.sources[loc] = node.value
         return value
@@ -223,16 +347,12 @@ class _Builder:
             where = _pos(key_node.start_mark)
             if key in seen:
                 first_line = seen[key][0]
-                raise ConfigError(
-                    [
-                        Problem(
-                            self.name,
-                            *where,
-                            dotted((*loc, key)),
-                            f"duplicate key {key!r} (first defined on line {first_line})",
-                            "YAML would silently keep only the last one: remove one of them",
-                        )
-                    ]
+                raise _refusal(
+                    self.name,
+                    key_node,
+                    (*loc, key),
+                    f"duplicate key {key!r} (first defined on line {first_line})",
+                    "YAML would silently keep only the last one: remove one of them",
                 )
             seen[key] = where
             self.keys[(*loc, key)] = where
@@ -245,22 +365,24 @@ class _Builder:
         return result
 
     def _key(self, node: yaml.Node, loc: Loc) -> str:
-        key = self._scalar(node, loc) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(node, yaml.ScalarNode):
+            kind = "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
+            raise _refusal(
+                self.name,
+                node,
+                loc,
+                f"a key is {kind}, not a name",
+                "write a plain name: key: value",
+            )
+        key = self._scalar(node, (*loc, node.value))
         if isinstance(key, str):
             return key
-        text = node.value if isinstance(node, yaml.ScalarNode) else "..."
-        raise ConfigError(
-            [
-                Problem(
-                    self.name,
-                    *_pos(node.start_mark),
-                    dotted((*loc, text)),
-                    f"the key {text} reads as {type_name(key)}, not a name",
-                    f'quote it: "{text}"'
-                    if isinstance(node, yaml.ScalarNode)
-                    else "a key is a plain name",
-                )
-            ]
+        raise _refusal(
+            self.name,
+            node,
+            (*loc, node.value),
+            f"the key {node.value} reads as {type_name(key)}, not a name",
+            f'quote it: "{node.value}"',
         )
 
     def _merge_sources(self, node: yaml.Node, loc: Loc) -> list[tuple[yaml.Node, yaml.Node]]:
@@ -268,16 +390,19 @@ class _Builder:
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
-                raise ConfigError(
-                    [
-                        Problem(
-                            self.name,
-                            *_pos(source.start_mark),
-                            dotted(loc),
-                            "a merge key '<<' needs a mapping (or a list of mappings)",
-                        )
-                    ]
+                raise _refusal(
+                    self.name,
+                    source,
+                    (*loc, "<<"),
+                    "a merge key '<<' needs a mapping (or a list of mappings)",
+                    "merge an anchored mapping: <<: *name",
                 )
-            self.nodes += len(source.value)
-            pairs.extend(source.value)
+            own = [(key, value) for key, value in source.value if key.tag != MERGE_TAG]
+            inherited = [
+                pair
+                for key, value in source.value
+                if key.tag == MERGE_TAG
+                for pair in self._merge_sources(value, loc)
+            ]
+            pairs += own + inherited  # the first of two equal keys wins, as in the source
         return pairs

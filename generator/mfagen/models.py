@@ -9,8 +9,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+)
 from pydantic_core import PydanticCustomError
+
+from mfagen.loader import type_name
 
 PRESETS: dict[str, str] = {
     "admin": "arn:aws:iam::aws:policy/AdministratorAccess",
@@ -35,6 +44,7 @@ _POLICY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy/(?:[\x21-\x
 _ACTION = re.compile(r"\*|[a-z0-9-]+:[A-Za-z0-9*?]+")
 _SID = re.compile(r"[A-Za-z0-9]+")
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_DESCRIPTION_CHAR = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]")
 
 
 def _fail(message: str, hint: str = "") -> PydanticCustomError:
@@ -44,7 +54,10 @@ def _fail(message: str, hint: str = "") -> PydanticCustomError:
 def _matching(pattern: re.Pattern[str], what: str, hint: str, max_len: int = 0) -> Any:
     def check(value: str) -> str:
         if max_len and len(value) > max_len:
-            raise _fail(f"{what} is {len(value)} characters long, the limit is {max_len}", hint)
+            raise _fail(
+                f"{what} is {len(value)} characters long, the limit is {max_len}",
+                f"shorten it to {max_len} characters or fewer",
+            )
         if not pattern.fullmatch(value):
             raise _fail(f"{what} {value!r} is not valid", hint)
         return value
@@ -84,6 +97,8 @@ def _in_range(low: int, high: int, what: str) -> Any:
 
 
 def _human(seconds: int) -> str:
+    if seconds < 0:
+        return f"{seconds}s"
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     parts = [
@@ -102,6 +117,31 @@ def _account_id(value: Any) -> Any:
             {"number": value},
         )
     return value
+
+
+def _description(value: str) -> str:
+    """IAM keeps descriptions to tabs, line breaks and printable Latin-1 characters."""
+    bad = next((char for char in value if not _DESCRIPTION_CHAR.fullmatch(char)), None)
+    if bad is not None:
+        raise _fail(
+            f"description contains {bad!r} (U+{ord(bad):04X}), which IAM does not accept",
+            "IAM descriptions take printable Latin-1 text: replace it, e.g. '—' with '-'",
+        )
+    return value
+
+
+def _condition_values(value: Any) -> str | list[str]:
+    """IAM compares condition values as strings; YAML may have read a boolean or a number."""
+    items = value if isinstance(value, list) else [value]
+    wrong = [item for item in items if not isinstance(item, str)]
+    if items and not wrong:
+        return value  # type: ignore[no-any-return]
+    got = type_name(wrong[0]) if wrong else "an empty list"
+    where = " in the list" if wrong and isinstance(value, list) else ""
+    raise _fail(
+        f"a condition value is a string or a list of strings, got {got}{where}",
+        'quote it, e.g. "true" or "3600": IAM compares condition values as strings',
+    )
 
 
 Name = Annotated[
@@ -152,7 +192,8 @@ Duration = Annotated[int, BeforeValidator(_duration)]
 SessionDuration = Annotated[Duration, _in_range(MIN_SESSION, MAX_SESSION, "session_duration")]
 MfaMaxAge = Annotated[Duration, _in_range(MIN_MFA_AGE, MAX_MFA_AGE, "mfa_max_age")]
 Resource = Annotated[str, Field(min_length=1)]
-ConditionValues = str | list[str]
+ConditionValues = Annotated[str | list[str], PlainValidator(_condition_values)]
+Description = Annotated[str, Field(max_length=1000), AfterValidator(_description)]
 
 
 class Model(BaseModel):
@@ -185,7 +226,7 @@ class Statement(Model):
 
 
 class Tier(Model):
-    description: str | None = Field(default=None, max_length=1000)
+    description: Description | None = None
     preset: Literal["admin", "poweruser", "readonly", "s3"] | None = None
     managed_policies: list[PolicyArn] = []
     statements: list[Statement] = []
