@@ -225,3 +225,44 @@ def test_single_account_mode_drops_the_account_from_profile_names() -> None:
     alice = built.profile_of("alice")
     assert alice is not None
     assert [p.name for p in alice.profiles] == ["acme", "acme-admin"]
+
+
+def test_single_layout_is_one_module_holding_everything() -> None:
+    [module] = build(minimal()).modules
+    assert (module.folder, module.holds_identity, module.backend_type) == ("", True, None)
+    assert [p.alias for p in module.providers] == ["identity", "prod"]
+
+
+def test_per_account_layout_gives_each_account_its_module_and_state() -> None:
+    data = minimal(
+        terraform={
+            "layout": "per-account",
+            "backend": {"type": "s3", "config": {"key": "m/{account}.tfstate", "encrypt": True}},
+        }
+    )
+    modules = build(data).modules
+    assert [(m.folder, m.holds_identity) for m in modules] == [
+        ("identity", True),
+        ("prod", False),
+    ]
+    assert modules[1].backend == (("key", "m/prod.tfstate"), ("encrypt", True))
+    assert [p.alias for p in modules[1].providers] == ["prod"]
+
+
+def test_companion_profiles_follow_each_role_profile() -> None:
+    data = minimal(profiles={"credential_process": True})
+    file = build(data).profile_of("alice")
+    assert file is not None
+    assert [p.name for p in file.profiles] == [
+        "acme",
+        "acme-identity-admin",
+        "acme-identity-admin-tf",
+        "acme-prod-admin",
+        "acme-prod-admin-tf",
+    ]
+    companion = file.profiles[2]
+    assert companion.mfa_serial is None
+    assert companion.role_arn is None
+    assert companion.credential_process == (
+        "aws configure export-credentials --profile acme-identity-admin --format process"
+    )

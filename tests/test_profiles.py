@@ -40,7 +40,16 @@ def test_profile_file_reads_back_with_configparser(file: plan.ProfileFile, text:
     for profile in file.profiles:
         section = dict(parser[f"profile {profile.name}"])
         assert not SECRET_KEYS & section.keys()
-        expected = {"region": profile.region, "mfa_serial": profile.mfa_serial}
+        expected = {"region": profile.region}
+        if profile.credential_process:
+            target = profile.name.removesuffix("-tf")
+            assert profile.credential_process == (
+                f"aws configure export-credentials --profile {target} --format process"
+            )
+            assert f"profile {target}" in parser
+            expected["credential_process"] = profile.credential_process
+        else:
+            expected["mfa_serial"] = profile.mfa_serial or ""
         if profile.role_arn:
             expected |= {
                 "role_arn": profile.role_arn,
@@ -66,4 +75,4 @@ def test_botocore_loads_every_profile(
         scoped = botocore.session.Session(profile=profile.name)
         assert scoped.get_config_variable("region") == profile.region
         assert profiles[profile.name].get("role_arn") == profile.role_arn
-        assert profiles[profile.name]["mfa_serial"] == profile.mfa_serial
+        assert profiles[profile.name].get("mfa_serial") == profile.mfa_serial

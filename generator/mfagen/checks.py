@@ -40,10 +40,34 @@ def run(config: Config) -> Findings:
         _users,
         _naming,
         _profile_names,
+        _terraform,
     ):
         findings.errors.extend(check(config))
     findings.warnings.extend(_warnings(config))
     return findings
+
+
+def _terraform(config: Config) -> Iterator[Finding]:
+    """Per-account modules need a state of their own each: {account} in the backend settings."""
+    backend = config.terraform.backend
+    if backend is None:
+        return
+    uses = [key for key, value in backend.config.items() if "{account}" in str(value)]
+    loc: Loc = ("terraform", "backend", "config")
+    if config.terraform.layout == "per-account" and len(config.accounts) > 1 and not uses:
+        yield Finding(
+            loc,
+            "with layout per-account every module needs its own state, but no backend "
+            "setting contains {account}",
+            "e.g. key: mfagen/{account}.tfstate",
+        )
+    if config.terraform.layout == "single":
+        for key in uses:
+            yield Finding(
+                (*loc, key),
+                "{account} only has a meaning with layout: per-account",
+                "name the state file without it, e.g. key: mfagen/terraform.tfstate",
+            )
 
 
 def did_you_mean(name: object, choices: Iterable[str]) -> str:

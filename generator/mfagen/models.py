@@ -15,9 +15,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainValidator,
+    WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from mfagen.loader import type_name
 
@@ -51,18 +55,39 @@ def _fail(message: str, hint: str = "") -> PydanticCustomError:
     return PydanticCustomError("mfagen", message, {"hint": hint})
 
 
-def _matching(pattern: re.Pattern[str], what: str, hint: str, max_len: int = 0) -> Any:
-    def check(value: str) -> str:
-        if max_len and len(value) > max_len:
+class _Matching:
+    """Annotation: the string must match `pattern` (and `max_len`); the JSON Schema says so."""
+
+    def __init__(self, pattern: re.Pattern[str], what: str, hint: str, max_len: int) -> None:
+        self.pattern, self.what, self.hint, self.max_len = pattern, what, hint, max_len
+
+    def check(self, value: str) -> str:
+        if self.max_len and len(value) > self.max_len:
             raise _fail(
-                f"{what} is {len(value)} characters long, the limit is {max_len}",
-                f"shorten it to {max_len} characters or fewer",
+                f"{self.what} is {len(value)} characters long, the limit is {self.max_len}",
+                f"shorten it to {self.max_len} characters or fewer",
             )
-        if not pattern.fullmatch(value):
-            raise _fail(f"{what} {value!r} is not valid", hint)
+        if not self.pattern.fullmatch(value):
+            raise _fail(f"{self.what} {value!r} is not valid", self.hint)
         return value
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = f"^(?:{self.pattern.pattern})$"
+        if self.max_len:
+            json_schema["maxLength"] = self.max_len
+        return json_schema
+
+
+def _matching(pattern: re.Pattern[str], what: str, hint: str, max_len: int = 0) -> _Matching:
+    return _Matching(pattern, what, hint, max_len)
 
 
 def _duration(value: Any) -> int:
@@ -188,11 +213,26 @@ Action = Annotated[
     str, _matching(_ACTION, "action", "write service:Action, wildcards allowed: s3:Get*")
 ]
 Sid = Annotated[str, _matching(_SID, "sid", "a statement id uses letters and digits only", 128)]
-Duration = Annotated[int, BeforeValidator(_duration)]
+Duration = Annotated[
+    int,
+    BeforeValidator(_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "description": "seconds"},
+                {"type": "string", "pattern": "^(?:\\d+h)?(?:\\d+m)?(?:\\d+s)?$"},
+            ],
+            "description": "seconds, or hours/minutes/seconds such as 1h, 90m, 1h30m",
+        }
+    ),
+]
 SessionDuration = Annotated[Duration, _in_range(MIN_SESSION, MAX_SESSION, "session_duration")]
 MfaMaxAge = Annotated[Duration, _in_range(MIN_MFA_AGE, MAX_MFA_AGE, "mfa_max_age")]
 Resource = Annotated[str, Field(min_length=1)]
-ConditionValues = Annotated[str | list[str], PlainValidator(_condition_values)]
+ConditionValues = Annotated[
+    str | list[str], PlainValidator(_condition_values, json_schema_input_type=str | list[str])
+]
+BackendValue = str | int | bool
 Description = Annotated[str, Field(max_length=1000), AfterValidator(_description)]
 
 
@@ -249,12 +289,32 @@ class Naming(Model):
     self_service_group: str = "ManageMFAGroup"
 
 
+class Backend(Model):
+    type: Annotated[
+        str, _matching(re.compile(r"[a-z][a-z0-9_]*"), "backend type", "e.g. s3, gcs, remote")
+    ]
+    config: dict[str, BackendValue] = {}
+    """Arguments of the backend block; with layout per-account, {account} names each module's."""
+
+
+class Terraform(Model):
+    layout: Literal["single", "per-account"] = "single"
+    backend: Backend | None = None
+
+
+class Profiles(Model):
+    credential_process: bool = False
+    """Also write `<profile>-tf` profiles for tools that cannot ask for an MFA code."""
+
+
 class Config(Model):
     version: Literal[1]
     organization: Organization
     identity_account: str | None = None
     defaults: Defaults = Defaults()
     naming: Naming = Naming()
+    terraform: Terraform = Terraform()
+    profiles: Profiles = Profiles()
     accounts: dict[Name, Account] = Field(min_length=1)
     tiers: dict[Name, Tier] = {}
     users: dict[UserName, User] = {}

@@ -11,7 +11,7 @@ from typing import Literal
 
 from mfagen import naming, policies
 from mfagen.checks import Finding
-from mfagen.models import PRESETS, Config
+from mfagen.models import PRESETS, BackendValue, Config
 
 TRUST_POLICY_CHARS = 2048
 GROUP_INLINE_CHARS = 5120
@@ -85,10 +85,25 @@ class User:
 class Profile:
     name: str
     region: str
-    mfa_serial: str
+    mfa_serial: str | None
     role_arn: str | None = None
     source_profile: str | None = None
     role_session_name: str | None = None
+    credential_process: str | None = None
+    """Companion profiles (`<profile>-tf`) for tools that cannot ask for an MFA code."""
+
+
+@dataclass(frozen=True)
+class Module:
+    """One Terraform root module: its folder below terraform/, providers and backend."""
+
+    folder: str
+    """"" for the single layout; the account's name with layout per-account."""
+    providers: tuple[Provider, ...]
+    holds_identity: bool
+    """Whether the identity account's groups, users and self-service policy live here."""
+    backend_type: str | None
+    backend: tuple[tuple[str, BackendValue], ...]
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,7 @@ class Plan:
     roles: tuple[Role, ...]
     users: tuple[User, ...]
     profiles: tuple[ProfileFile, ...]
+    modules: tuple[Module, ...]
 
     def roles_in(self, account: str) -> tuple[Role, ...]:
         return tuple(role for role in self.roles if role.account == account)
@@ -273,6 +289,36 @@ def build(config: Config) -> Plan:
         roles=tuple(roles),
         users=users,
         profiles=_profile_files(config, identity, roles),
+        modules=_modules(config, providers, identity),
+    )
+
+
+def _modules(
+    config: Config, providers: tuple[Provider, ...], identity: Provider
+) -> tuple[Module, ...]:
+    backend = config.terraform.backend
+    kind = backend.type if backend else None
+
+    def settings(account: str) -> tuple[tuple[str, BackendValue], ...]:
+        items = backend.config.items() if backend else ()
+        return tuple(
+            (key, value.replace("{account}", account) if isinstance(value, str) else value)
+            for key, value in items
+        )
+
+    if config.terraform.layout == "single":
+        return (
+            Module("", providers, holds_identity=True, backend_type=kind, backend=settings("")),
+        )
+    return tuple(
+        Module(
+            p.alias,
+            (p,),
+            holds_identity=p is identity,
+            backend_type=kind,
+            backend=settings(p.alias),
+        )
+        for p in providers
     )
 
 
@@ -297,19 +343,28 @@ def _profile_files(
         serial = f"arn:aws:iam::{identity.account_id}:mfa/{user.mfa_device or user_name}"
         source = Profile(config.organization, user.region or identity.region, serial)
         targets = sorted(target for tier in set(user.tiers) for target in by_tier[tier])
-        role_profiles = tuple(
-            Profile(
-                name,
-                user.region or region,
-                serial,
-                role_arn=arn,
-                source_profile=config.organization,
-                role_session_name=user_name,
+        role_profiles: list[Profile] = []
+        for name, region, arn in targets:
+            role_profiles.append(
+                Profile(
+                    name,
+                    user.region or region,
+                    serial,
+                    role_arn=arn,
+                    source_profile=config.organization,
+                    role_session_name=user_name,
+                )
             )
-            for name, region, arn in targets
-        )
+            if config.profiles.credential_process:
+                role_profiles.append(_companion(name, user.region or region))
         files.append(ProfileFile(user_name, config.organization, (source, *role_profiles)))
     return tuple(files)
+
+
+def _companion(profile: str, region: str) -> Profile:
+    """`<profile>-tf`: the role's credentials, from the AWS CLI's MFA-unlocked cache."""
+    command = f"aws configure export-credentials --profile {profile} --format process"
+    return Profile(f"{profile}-tf", region, None, credential_process=command)
 
 
 def _tag_needs_users(tier: str, count: int) -> Finding:

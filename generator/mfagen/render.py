@@ -9,7 +9,7 @@ import jinja2
 
 from mfagen import hcl
 from mfagen.errors import UsageError
-from mfagen.plan import Plan, ProfileFile
+from mfagen.plan import Module, Plan, ProfileFile
 
 TERRAFORM_DIR = "terraform"
 PROFILES_DIR = "profiles"
@@ -48,25 +48,34 @@ def render(plan: Plan, blueprints: Path | None = None) -> dict[str, bytes]:
     """Every output file, relative POSIX path -> content."""
     env = environment(blueprints)
     files: dict[str, str] = {}
-
-    def terraform(name: str, template: str, **context: object) -> None:
-        text = env.get_template(f"terraform/{template}").render(plan=plan, **context)
-        files[f"{TERRAFORM_DIR}/{name}"] = hcl.align(text)
-
-    terraform("versions.tf", "versions.tf.j2")
-    terraform("providers.tf", "providers.tf.j2")
-    terraform("identity.tf", "identity.tf.j2")
-    terraform("users.tf", "users.tf.j2")
-    for provider in plan.providers:
-        roles = plan.roles_in(provider.alias)
-        if roles:
-            terraform(
-                f"account_{provider.alias}.tf", "account.tf.j2", provider=provider, roles=roles
-            )
+    for module in plan.modules:
+        files.update(_module(env, plan, module))
     profile = env.get_template("profiles/config.j2")
     for file in plan.profiles:
         files[f"{PROFILES_DIR}/{file.user}/config"] = profile.render(file=file)
     return {path: _normalise(text) for path, text in sorted(files.items())}
+
+
+def _module(env: jinja2.Environment, plan: Plan, module: Module) -> dict[str, str]:
+    """The files of one Terraform root module."""
+    folder = "/".join(part for part in (TERRAFORM_DIR, module.folder) if part)
+    wanted: list[tuple[str, str, dict[str, object]]] = [
+        ("versions.tf", "versions.tf.j2", {}),
+        ("providers.tf", "providers.tf.j2", {}),
+    ]
+    if module.holds_identity:
+        wanted += [("identity.tf", "identity.tf.j2", {}), ("users.tf", "users.tf.j2", {})]
+    for provider in module.providers:
+        roles = plan.roles_in(provider.alias)
+        if roles:
+            context = {"provider": provider, "roles": roles}
+            wanted.append((f"account_{provider.alias}.tf", "account.tf.j2", context))
+    return {
+        f"{folder}/{name}": hcl.align(
+            env.get_template(f"terraform/{template}").render(plan=plan, module=module, **context)
+        )
+        for name, template, context in wanted
+    }
 
 
 def render_profile(file: ProfileFile, blueprints: Path | None = None) -> str:
