@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mfagen import config, install, lockout, plan, render, writer
+from mfagen import config, install, lockout, plan, render, starter, writer
 from mfagen.checks import did_you_mean
 from mfagen.errors import ConfigError, LockoutError, Problem, UsageError
 
@@ -101,6 +102,15 @@ def install_profile(
     names = [p.name for p in file.profiles]
     target = install.config_path(aws_config)
     return install.install(target, block, file.organization, names, dry_run=dry_run)
+
+
+def init(path: Path, identity_id: str, *, force: bool = False) -> Path:
+    """Write the commented starter accounts.yaml (tests prove it validates and renders)."""
+    if not re.fullmatch(r"\d{12}", identity_id):
+        raise UsageError(
+            f"--identity-id {identity_id!r} is not a 12-digit account id", "e.g. 111111111111"
+        )
+    return starter.init(path, identity_id, force=force)
 
 
 def _profile_file(config_path: Path, user: str) -> plan.ProfileFile:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from mfagen import __version__, api
+from mfagen import __version__, api, starter
 from mfagen.errors import ExitCode, MfagenError
 from mfagen.reporter import JsonReporter, Reporter
 
@@ -134,6 +134,35 @@ def install_profile(
             config, user, aws_config=aws_config, dry_run=dry_run, blueprints=blueprints
         )
         reporter.installed(result, dry_run=dry_run)
+        return ExitCode.OK
+
+    _run(action)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of accounts.yaml (for editors: yaml-language-server)."""
+
+    def action(reporter: Reporter) -> ExitCode:
+        reporter.text(starter.schema_text())
+        return ExitCode.OK
+
+    _run(action)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="The file to write.")] = Path("accounts.yaml"),
+    identity_id: Annotated[
+        str, typer.Option("--identity-id", help="The identity account's 12-digit id.")
+    ] = "123456789012",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter accounts.yaml that validates and renders as it is."""
+
+    def action(reporter: Reporter) -> ExitCode:
+        written = api.init(path, identity_id, force=force)
+        reporter.say(f"{written}: written; edit it, then run `mfagen render`")
         return ExitCode.OK
 
     _run(action)

@@ -220,7 +220,7 @@ Duration = Annotated[
         {
             "anyOf": [
                 {"type": "integer", "description": "seconds"},
-                {"type": "string", "pattern": "^(?:\\d+h)?(?:\\d+m)?(?:\\d+s)?$"},
+                {"type": "string", "pattern": "^(?:\\d+|(?:\\d+h)?(?:\\d+m)?(?:\\d+s)?)$"},
             ],
             "description": "seconds, or hours/minutes/seconds such as 1h, 90m, 1h30m",
         }

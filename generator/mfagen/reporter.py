@@ -80,6 +80,9 @@ class Reporter:
         backup = f" (previous file kept as {result.backup})" if result.backup else ""
         self._say(f"{result.path}: {result.action} the mfagen block{backup}")
 
+    def say(self, text: str) -> None:
+        self._say(text)
+
     def text(self, text: str) -> None:
         self.out.write(text)
 

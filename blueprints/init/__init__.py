@@ -1,0 +1,1 @@
+"""The starter accounts.yaml that `mfagen init` writes."""
