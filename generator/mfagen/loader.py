@@ -17,10 +17,11 @@ from typing import Any
 
 import yaml
 
+from mfagen import syntax
 from mfagen.errors import ConfigError, Problem
+from mfagen.syntax import Position, error, position
 
 Loc = tuple[str | int, ...]
-Position = tuple[int, int]
 
 MAX_NODES = 1_000_000
 """Nodes a document may expand to, aliases included: refuses alias bombs before building."""
@@ -85,33 +86,33 @@ def load_file(path: Path) -> Document:
         raw = path.read_bytes()
     except FileNotFoundError:
         hint = "check the path, or pass the accounts file: mfagen validate PATH"
-        raise _error(name, (1, 1), "(file)", "no such file", hint) from None
+        raise error(name, (1, 1), "(file)", "no such file", hint) from None
     except OSError as exc:
-        raise _error(name, (1, 1), "(file)", f"cannot read: {exc.strerror}") from None
+        raise error(name, (1, 1), "(file)", f"cannot read: {exc.strerror}") from None
     return load_bytes(raw, name)
 
 
 def load_bytes(raw: bytes, name: str) -> Document:
-    text = _decode(raw, name)
+    text = syntax.decode(raw, name)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.reader.ReaderError as exc:
-        raise ConfigError([_reader_problem(exc, text, name)]) from None
+        raise ConfigError([syntax.reader_problem(exc, text, name)]) from None
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError([_syntax_problem(exc, text, name)]) from None
+        raise ConfigError([syntax.syntax_problem(exc, text, name)]) from None
     except yaml.YAMLError as exc:
-        raise _error(name, (1, 1), "(file)", f"not valid YAML: {exc}") from None
+        raise error(name, (1, 1), "(file)", f"not valid YAML: {exc}") from None
     except RecursionError:  # only the pure-Python parser recurses; libyaml stops at 1000 levels
-        raise _error(name, (1, 1), "(file)", "nested too deeply", "flatten the document") from None
+        raise error(name, (1, 1), "(file)", "nested too deeply", "flatten the document") from None
     if root is None:
-        raise _error(name, (1, 1), "(top level)", "the file is empty", "start with 'version: 1'")
+        raise error(name, (1, 1), "(top level)", "the file is empty", "start with 'version: 1'")
     _Measure(name).measure(root, (), 0)
     builder = _Builder(name)
     data = builder.build(root, ())
     if not isinstance(data, dict):
-        raise _error(
+        raise error(
             name,
-            _pos(root.start_mark),
+            position(root.start_mark),
             "(top level)",
             f"expected a mapping of settings, got {type_name(data)}",
             "the file starts with keys such as 'version: 1' and 'organization:'",
@@ -136,93 +137,8 @@ def type_name(value: object) -> str:
     return names.get(type(value), f"a {type(value).__name__}")
 
 
-def _decode(raw: bytes, name: str) -> str:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
-        raise _error(
-            name,
-            (line, column),
-            "(file)",
-            f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
-            "the file is UTF-16: save it as UTF-8" if utf16 else "save the file as UTF-8",
-        ) from None
-    if "\x00" in text:
-        raise _error(
-            name,
-            _line_column(text, text.index("\x00")),
-            "(file)",
-            "contains a NUL character",
-            "save the file as UTF-8 text (NULs everywhere mean it was saved as UTF-16)",
-        )
-    return text
-
-
-def _line_column(text: str, index: int) -> Position:
-    before = text[:index]
-    return (before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
-
-
-def _pos(mark: Any) -> Position:
-    return (mark.line + 1, mark.column + 1)
-
-
-def _reader_problem(exc: yaml.reader.ReaderError, text: str, name: str) -> Problem:
-    line, column = _line_column(text, exc.position)
-    return Problem(
-        name,
-        line,
-        column,
-        "(syntax)",
-        f"not valid YAML: control character U+{exc.character:04X} is not allowed",
-        "remove it: YAML allows printable characters, tabs and line breaks only",
-    )
-
-
-def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, name: str) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    line, column = _pos(mark) if mark is not None else (1, 1)
-    problem = exc.problem or "invalid YAML"
-    context = exc.context or ""
-    hint = "check the indentation and quoting around this position"
-    lines = text.splitlines()
-    source = lines[line - 1] if line <= len(lines) else ""
-    indent = source[: len(source) - len(source.lstrip(" \t"))]
-    if "\t" in indent and column <= len(indent) + 1:
-        problem = "a tab in the indentation"
-        hint = "YAML forbids tabs for indentation: use spaces"
-    elif context.startswith("while scanning a quoted scalar") and exc.context_mark is not None:
-        line, column = _pos(exc.context_mark)
-        problem = "this quoted string is never closed"
-        hint = "add the closing quote"
-    elif context.startswith("while parsing a flow") and exc.context_mark is not None:
-        hint = (
-            f"check the brackets opened on line {exc.context_mark.line + 1}: "
-            "a ',' or a closing bracket is missing"
-        )
-    elif context == "expected a single document in the stream":
-        problem = "a second document starts here"
-        hint = "accounts.yaml holds one YAML document: remove this '---' or what follows it"
-    elif context.startswith("found duplicate anchor") and exc.context_mark is not None:
-        problem = f"the anchor is defined twice (first on line {exc.context_mark.line + 1})"
-        hint = "give each anchor (&name) its own name"
-    elif problem.startswith("found undefined alias"):
-        alias = (source[column - 1 :].split() or [""])[0].rstrip(",]}")
-        problem = f"undefined alias {alias}" if alias.startswith("*") else problem
-        hint = "an alias (*name) must come after its anchor (&name) in the file"
-    return Problem(name, line, column, "(syntax)", f"not valid YAML: {problem}", hint)
-
-
-def _error(name: str, where: Position, field: str, message: str, hint: str = "") -> ConfigError:
-    return ConfigError([Problem(name, *where, field, message, hint)])
-
-
 def _refusal(name: str, node: yaml.Node, loc: Loc, message: str, hint: str) -> ConfigError:
-    return _error(name, _pos(node.start_mark), dotted(loc), message, hint)
+    return error(name, position(node.start_mark), dotted(loc), message, hint)
 
 
 def _short(tag: str) -> str:
@@ -308,7 +224,7 @@ class _Builder:
         self.constructor = yaml.SafeLoader("")
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
-        self.values.setdefault(loc, _pos(node.start_mark))
+        self.values.setdefault(loc, position(node.start_mark))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, loc)
         if node.tag not in PLAIN_TAGS:
@@ -344,7 +260,7 @@ class _Builder:
                 merged.extend(self._merge_sources(value_node, loc))
                 continue
             key = self._key(key_node, loc)
-            where = _pos(key_node.start_mark)
+            where = position(key_node.start_mark)
             if key in seen:
                 first_line = seen[key][0]
                 raise _refusal(
@@ -360,7 +276,7 @@ class _Builder:
         for key_node, value_node in merged:
             key = self._key(key_node, loc)
             if key not in result:
-                self.keys[(*loc, key)] = _pos(key_node.start_mark)
+                self.keys[(*loc, key)] = position(key_node.start_mark)
                 result[key] = self.build(value_node, (*loc, key))
         return result
 
