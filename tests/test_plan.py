@@ -161,7 +161,13 @@ def test_self_service_policy_denies_everything_but_enrolment_without_mfa() -> No
     assert "sts:AssumeRole" in deny["NotAction"]
     assert "iam:DeactivateMFADevice" not in deny["NotAction"]
     other_roles = statements["DenyAssumingOtherRolesIfNoMFA"]
-    assert other_roles["NotResource"] == "arn:aws:iam::*:role/AdminMFARole"
+    assert other_roles["NotResource"] == [
+        "arn:aws:iam::111111111111:role/AdminMFARole",
+        "arn:aws:iam::333333333333:role/AdminMFARole",
+    ]
+    others = statements["DenyOtherUsersIfNoMFA"]
+    assert others["NotResource"] == "arn:aws:iam::111111111111:user/${aws:username}"
+    assert set(others["Action"]) <= set(deny["NotAction"])
     own = statements["AllowManagingOwnUserMFAAndKeys"]
     assert own["Resource"] == "arn:aws:iam::111111111111:user/${aws:username}"
     assert statements["AllowCreatingVirtualMFADevices"]["Resource"] == (
@@ -266,3 +272,28 @@ def test_companion_profiles_follow_each_role_profile() -> None:
     assert companion.credential_process == (
         "aws configure export-credentials --profile acme-identity-admin --format process"
     )
+
+
+def test_without_mfa_assume_role_stays_open_on_mfagen_paths_when_arns_do_not_fit() -> None:
+    accounts = {
+        f"a{n:02d}": {
+            "id": f"{100000000000 + n}",
+            "terraform_role": f"arn:aws:iam::{100000000000 + n}:role/T",
+        }
+        for n in range(40)
+    }
+    tiers = {f"t{n:02d}": {"preset": "readonly"} for n in range(4)}
+    data = minimal(
+        identity_account="a00",
+        defaults={"region": "eu-west-1", "path": "/mfa/"},
+        accounts=accounts,
+        tiers=tiers,
+        users={"alice": {"tiers": ["t00"]}},
+    )
+    document = build(data).self_service.document
+    assert policies.minified_length(document) <= plan.MANAGED_POLICY_CHARS
+    statement = next(
+        s for s in document["Statement"] if s["Sid"] == "DenyAssumingOtherRolesIfNoMFA"
+    )
+    assert len(statement["NotResource"]) == 40
+    assert statement["NotResource"][0] == "arn:aws:iam::100000000000:role/mfa/*"

@@ -247,23 +247,16 @@ def build(config: Config) -> Plan:
             )
         )
 
-    policy_arn = f"arn:aws:iam::{identity_id}:policy{path}{config.naming.policy}"
-    self_service = SelfService(
-        key="manage_mfa",
-        name=config.naming.policy,
-        path=path,
-        arn=policy_arn,
-        document=policies.self_service(
-            identity_id,
-            enforce_mfa=config.defaults.enforce_mfa,
-            group_arns=[g.arn for g in groups],
-            policy_arn=policy_arn,
-            role_patterns=sorted({f"arn:aws:iam::*:role{r.path}{r.name}" for r in roles}),
-        ),
-    )
+    self_service = _self_service(config, identity_id, groups, roles)
     if policies.minified_length(self_service.document) > MANAGED_POLICY_CHARS:
         findings.append(
-            _too_long(("tiers",), f"managed policy {config.naming.policy}", MANAGED_POLICY_CHARS)
+            Finding(
+                ("tiers",),
+                f"the managed policy {config.naming.policy} would exceed IAM's "
+                f"{MANAGED_POLICY_CHARS}-character quota",
+                "it names every tier group and every account: use fewer tiers or accounts",
+                of_key=True,
+            )
         )
 
     users = tuple(
@@ -320,6 +313,30 @@ def _modules(
         )
         for p in providers
     )
+
+
+def _self_service(
+    config: Config, identity_id: str, groups: list[Group], roles: list[Role]
+) -> SelfService:
+    """ManageMFAPolicy. Without MFA, sts:AssumeRole stays open on exactly mfagen's role ARNs;
+    when they do not all fit the policy quota, on mfagen's path in mfagen's accounts."""
+    path = config.defaults.path
+    policy_arn = f"arn:aws:iam::{identity_id}:policy{path}{config.naming.policy}"
+
+    def document(role_patterns: list[str]) -> policies.Document:
+        return policies.self_service(
+            identity_id,
+            enforce_mfa=config.defaults.enforce_mfa,
+            group_arns=[g.arn for g in groups],
+            policy_arn=policy_arn,
+            role_patterns=role_patterns,
+        )
+
+    chosen = document(sorted(r.arn for r in roles))
+    if policies.minified_length(chosen) > MANAGED_POLICY_CHARS:
+        accounts = {config.accounts[r.account].id for r in roles}
+        chosen = document(sorted(f"arn:aws:iam::{a}:role{path}*" for a in accounts))
+    return SelfService("manage_mfa", config.naming.policy, path, policy_arn, chosen)
 
 
 def _region(config: Config, account: str) -> str:

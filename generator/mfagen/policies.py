@@ -40,6 +40,17 @@ long-term keys (whether IAM then sees the caller as MFA-authenticated is not doc
 Any other role stays out of reach without MFA, even for a console group holding `sts:*`.
 """
 
+NO_MFA_OWN_USER_ACTIONS = (
+    "iam:ChangePassword",
+    "iam:EnableMFADevice",
+    "iam:GetMFADevice",
+    "iam:GetUser",
+    "iam:ListMFADevices",
+    "iam:ResyncMFADevice",
+)
+"""The exempt actions that name a user: without MFA, only on one's own user (a console group's
+AdministratorAccess would otherwise let long-term keys enable a device on someone else)."""
+
 OWN_USER_ACTIONS = (
     "iam:ChangePassword",
     "iam:CreateAccessKey",
@@ -223,6 +234,15 @@ def self_service(
                 "Effect": "Deny",
                 "NotAction": exempt,
                 "Resource": "*",
+                "Condition": no_mfa,
+            }
+        )
+        statements.append(
+            {
+                "Sid": "DenyOtherUsersIfNoMFA",
+                "Effect": "Deny",
+                "Action": list(NO_MFA_OWN_USER_ACTIONS),
+                "NotResource": own_user,
                 "Condition": no_mfa,
             }
         )

@@ -71,15 +71,39 @@ resource "aws_iam_policy" "manage_mfa" {
           }
         },
         {
+          "Sid": "DenyOtherUsersIfNoMFA",
+          "Effect": "Deny",
+          "Action": [
+            "iam:ChangePassword",
+            "iam:EnableMFADevice",
+            "iam:GetMFADevice",
+            "iam:GetUser",
+            "iam:ListMFADevices",
+            "iam:ResyncMFADevice"
+          ],
+          "NotResource": "arn:aws:iam::111111111111:user/$${aws:username}",
+          "Condition": {
+            "BoolIfExists": {
+              "aws:MultiFactorAuthPresent": "false"
+            }
+          }
+        },
+        {
           "Sid": "DenyAssumingOtherRolesIfNoMFA",
           "Effect": "Deny",
           "Action": "sts:AssumeRole",
           "NotResource": [
-            "arn:aws:iam::*:role/mfa/AdminMFARole",
-            "arn:aws:iam::*:role/mfa/DataEngMFARole",
-            "arn:aws:iam::*:role/mfa/DeployerMFARole",
-            "arn:aws:iam::*:role/mfa/ReadonlyMFARole",
-            "arn:aws:iam::*:role/mfa/S3MFARole"
+            "arn:aws:iam::111111111111:role/mfa/AdminMFARole",
+            "arn:aws:iam::111111111111:role/mfa/ReadonlyMFARole",
+            "arn:aws:iam::222222222222:role/mfa/AdminMFARole",
+            "arn:aws:iam::222222222222:role/mfa/DataEngMFARole",
+            "arn:aws:iam::222222222222:role/mfa/DeployerMFARole",
+            "arn:aws:iam::222222222222:role/mfa/ReadonlyMFARole",
+            "arn:aws:iam::222222222222:role/mfa/S3MFARole",
+            "arn:aws:iam::333333333333:role/mfa/AdminMFARole",
+            "arn:aws:iam::333333333333:role/mfa/DeployerMFARole",
+            "arn:aws:iam::333333333333:role/mfa/ReadonlyMFARole",
+            "arn:aws:iam::333333333333:role/mfa/S3MFARole"
           ],
           "Condition": {
             "BoolIfExists": {
@@ -136,6 +160,12 @@ resource "aws_iam_group" "tier_admin" {
   provider = aws.identity
   name     = "AdminMFAGroup"
   path     = "/mfa/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_admin__manage_mfa" {
@@ -180,6 +210,12 @@ resource "aws_iam_group" "tier_readonly" {
   provider = aws.identity
   name     = "ReadonlyMFAGroup"
   path     = "/mfa/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_readonly__manage_mfa" {
@@ -215,6 +251,12 @@ resource "aws_iam_group" "tier_s3" {
   provider = aws.identity
   name     = "S3MFAGroup"
   path     = "/mfa/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_s3__manage_mfa" {
@@ -249,6 +291,12 @@ resource "aws_iam_group" "tier_data-eng" {
   provider = aws.identity
   name     = "DataEngMFAGroup"
   path     = "/mfa/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_data-eng__manage_mfa" {
@@ -280,6 +328,12 @@ resource "aws_iam_group" "tier_deployer" {
   provider = aws.identity
   name     = "DeployerMFAGroup"
   path     = "/mfa/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_deployer__manage_mfa" {
@@ -314,6 +368,12 @@ resource "aws_iam_group" "self_service" {
   provider = aws.identity
   name     = "ManageMFAGroup"
   path     = "/mfa/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "self_service__manage_mfa" {

@@ -71,13 +71,33 @@ resource "aws_iam_policy" "manage_mfa" {
           }
         },
         {
+          "Sid": "DenyOtherUsersIfNoMFA",
+          "Effect": "Deny",
+          "Action": [
+            "iam:ChangePassword",
+            "iam:EnableMFADevice",
+            "iam:GetMFADevice",
+            "iam:GetUser",
+            "iam:ListMFADevices",
+            "iam:ResyncMFADevice"
+          ],
+          "NotResource": "arn:aws:iam::444444444444:user/$${aws:username}",
+          "Condition": {
+            "BoolIfExists": {
+              "aws:MultiFactorAuthPresent": "false"
+            }
+          }
+        },
+        {
           "Sid": "DenyAssumingOtherRolesIfNoMFA",
           "Effect": "Deny",
           "Action": "sts:AssumeRole",
           "NotResource": [
-            "arn:aws:iam::*:role/AdminMFARole",
-            "arn:aws:iam::*:role/DeveloperMFARole",
-            "arn:aws:iam::*:role/ReadonlyMFARole"
+            "arn:aws:iam::444444444444:role/AdminMFARole",
+            "arn:aws:iam::444444444444:role/ReadonlyMFARole",
+            "arn:aws:iam::555555555555:role/AdminMFARole",
+            "arn:aws:iam::555555555555:role/DeveloperMFARole",
+            "arn:aws:iam::555555555555:role/ReadonlyMFARole"
           ],
           "Condition": {
             "BoolIfExists": {
@@ -131,6 +151,12 @@ resource "aws_iam_group" "tier_developer" {
   provider = aws.identity
   name     = "DeveloperMFAGroup"
   path     = "/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_developer__manage_mfa" {
@@ -162,6 +188,12 @@ resource "aws_iam_group" "tier_readonly" {
   provider = aws.identity
   name     = "ReadonlyMFAGroup"
   path     = "/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_readonly__manage_mfa" {
@@ -196,6 +228,12 @@ resource "aws_iam_group" "tier_admin" {
   provider = aws.identity
   name     = "AdminMFAGroup"
   path     = "/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_admin__manage_mfa" {

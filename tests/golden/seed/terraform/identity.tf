@@ -71,12 +71,30 @@ resource "aws_iam_policy" "manage_mfa" {
           }
         },
         {
+          "Sid": "DenyOtherUsersIfNoMFA",
+          "Effect": "Deny",
+          "Action": [
+            "iam:ChangePassword",
+            "iam:EnableMFADevice",
+            "iam:GetMFADevice",
+            "iam:GetUser",
+            "iam:ListMFADevices",
+            "iam:ResyncMFADevice"
+          ],
+          "NotResource": "arn:aws:iam::123456789012:user/$${aws:username}",
+          "Condition": {
+            "BoolIfExists": {
+              "aws:MultiFactorAuthPresent": "false"
+            }
+          }
+        },
+        {
           "Sid": "DenyAssumingOtherRolesIfNoMFA",
           "Effect": "Deny",
           "Action": "sts:AssumeRole",
           "NotResource": [
-            "arn:aws:iam::*:role/AdminMFARole",
-            "arn:aws:iam::*:role/S3MFARole"
+            "arn:aws:iam::123456789012:role/AdminMFARole",
+            "arn:aws:iam::123456789012:role/S3MFARole"
           ],
           "Condition": {
             "BoolIfExists": {

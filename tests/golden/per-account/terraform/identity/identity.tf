@@ -71,13 +71,34 @@ resource "aws_iam_policy" "manage_mfa" {
           }
         },
         {
+          "Sid": "DenyOtherUsersIfNoMFA",
+          "Effect": "Deny",
+          "Action": [
+            "iam:ChangePassword",
+            "iam:EnableMFADevice",
+            "iam:GetMFADevice",
+            "iam:GetUser",
+            "iam:ListMFADevices",
+            "iam:ResyncMFADevice"
+          ],
+          "NotResource": "arn:aws:iam::210987654321:user/$${aws:username}",
+          "Condition": {
+            "BoolIfExists": {
+              "aws:MultiFactorAuthPresent": "false"
+            }
+          }
+        },
+        {
           "Sid": "DenyAssumingOtherRolesIfNoMFA",
           "Effect": "Deny",
           "Action": "sts:AssumeRole",
           "NotResource": [
-            "arn:aws:iam::*:role/AdminMFARole",
-            "arn:aws:iam::*:role/AuditorMFARole",
-            "arn:aws:iam::*:role/DeveloperMFARole"
+            "arn:aws:iam::210987654321:role/AdminMFARole",
+            "arn:aws:iam::321098765432:role/AdminMFARole",
+            "arn:aws:iam::321098765432:role/AuditorMFARole",
+            "arn:aws:iam::321098765432:role/DeveloperMFARole",
+            "arn:aws:iam::432109876543:role/AdminMFARole",
+            "arn:aws:iam::432109876543:role/AuditorMFARole"
           ],
           "Condition": {
             "BoolIfExists": {
