@@ -60,7 +60,7 @@ def config(scale: Scale, seed: int = 1) -> dict[str, object]:
         "version": 1,
         "organization": "bench",
         "identity_account": "acct00",
-        "defaults": {"region": "eu-west-1"},
+        "defaults": {"region": "eu-west-1", "path": "/mfa/"},
         "accounts": accounts,
         "tiers": tiers,
         "users": users,

@@ -297,3 +297,24 @@ def test_without_mfa_assume_role_stays_open_on_mfagen_paths_when_arns_do_not_fit
     )
     assert len(statement["NotResource"]) == 40
     assert statement["NotResource"][0] == "arn:aws:iam::100000000000:role/mfa/*"
+
+
+def test_the_path_fallback_needs_a_path_of_its_own() -> None:
+    accounts = {
+        f"a{n:02d}": {
+            "id": f"{100000000000 + n}",
+            "terraform_role": f"arn:aws:iam::{100000000000 + n}:role/T",
+        }
+        for n in range(40)
+    }
+    data = minimal(
+        identity_account="a00",
+        accounts=accounts,
+        tiers={f"t{n:02d}": {"preset": "readonly"} for n in range(4)},
+        users={"alice": {"tiers": ["t00"]}},
+    )
+    with pytest.raises(plan.PlanError) as caught:
+        build(data)
+    [finding] = caught.value.findings
+    assert finding.loc == ("defaults", "path")
+    assert "set defaults.path to a path only mfagen uses" in finding.hint

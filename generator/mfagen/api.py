@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mfagen import config, install, lockout, plan, render, starter, writer
+from mfagen.audit import AuditReport, audit_files, audit_folder
+from mfagen.audit import Options as AuditOptions
+from mfagen.audit.errors import AuditRefusedError
 from mfagen.checks import did_you_mean
-from mfagen.errors import ConfigError, LockoutError, Problem, UsageError
+from mfagen.errors import AwsError, ConfigError, LockoutError, Problem, UsageError
+
+if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs
+    from mfagen.adopt import Adoption
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class Rendered:
     changes: tuple[writer.Change, ...]
     """With --check: what differs. Otherwise: what was written or removed."""
     checked: bool
+    adoption: Adoption | None = None
+    """With --adopt: what exists already (imported by Terraform) and what to clean up."""
 
 
 def validate(config_path: Path) -> Validated:
@@ -59,8 +68,26 @@ def render_files(
 ) -> tuple[Validated, dict[str, bytes]]:
     """Every output file, the manifest included, rendered in memory."""
     validated = validate(config_path)
-    files = render.render(validated.plan, blueprints)
-    return validated, writer.with_manifest(files, lockout.admin_paths(validated.plan))
+    return validated, _files(validated.plan, blueprints)
+
+
+def _files(
+    built: plan.Plan, blueprints: Path | None, adoption: Adoption | None = None
+) -> dict[str, bytes]:
+    files = render.render(built, blueprints, adoption)
+    return writer.with_manifest(files, lockout.admin_paths(built))
+
+
+def find_existing(built: plan.Plan) -> Adoption:
+    """What of `built` exists in AWS already (read-only look-ups, the caller's credentials)."""
+    try:
+        from mfagen import adopt  # noqa: PLC0415 - boto3 is optional, only --adopt needs it
+    except ModuleNotFoundError as error:
+        raise AwsError(
+            f"--adopt needs boto3, which is not installed ({error})",
+            "pip install 'mfagen[aws]'",
+        ) from None
+    return adopt.find(built, adopt.session_clients())
 
 
 def render_to(
@@ -70,17 +97,37 @@ def render_to(
     check: bool = False,
     blueprints: Path | None = None,
     allow_lockout: bool = False,
+    no_audit: bool = False,
+    adopt: bool = False,
 ) -> Rendered:
-    """Render into `out`, or with `check` only compare; the result lists the differences."""
-    validated, files = render_files(config_path, blueprints)
+    """Render into `out`, or with `check` only compare; the result lists the differences.
+
+    Before writing, the audit proves the security invariants on the rendered files and a
+    violation refuses the write (AuditRefusedError), unless `no_audit`. With `adopt`, what
+    exists in AWS already gets Terraform import blocks (see mfagen.adopt).
+    """
+    validated = validate(config_path)
+    adoption = find_existing(validated.plan) if adopt else None
+    files = _files(validated.plan, blueprints, adoption)
     if check:
-        return Rendered(validated, tuple(writer.diff(out, files)), checked=True)
+        differences = tuple(writer.diff(out, files))
+        return Rendered(validated, differences, checked=True, adoption=adoption)
+    if not no_audit:
+        expect = AuditOptions(enforce_mfa=validated.loaded.config.defaults.enforce_mfa)
+        report = audit_files(files, str(out), expect)
+        if not report.ok:
+            raise AuditRefusedError(str(out), report)
     before = writer.read_admin_paths(out)
     if before and not lockout.admin_paths(validated.plan) and not allow_lockout:
         raise LockoutError(str(out), before)
     changes = writer.diff(out, files)
     writer.write(out, files)
-    return Rendered(validated, tuple(changes), checked=False)
+    return Rendered(validated, tuple(changes), checked=False, adoption=adoption)
+
+
+def audit(folder: Path, options: AuditOptions | None = None) -> AuditReport:
+    """Prove the security invariants on an output folder as committed (see mfagen.audit)."""
+    return audit_folder(folder, options)
 
 
 def profile(config_path: Path, user: str, blueprints: Path | None = None) -> str:

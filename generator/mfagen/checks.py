@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -10,7 +11,9 @@ from dataclasses import dataclass, field
 from mfagen import naming
 from mfagen.loader import Loc
 from mfagen.models import _IAM_NAME, PRESETS, Config, Statement
+from mfagen.policies import NO_MFA_ALLOWED_ACTIONS, OWN_USER_ACTIONS
 
+SELF_SERVICE_ACTIONS = frozenset({*NO_MFA_ALLOWED_ACTIONS, *OWN_USER_ACTIONS, "sts:AssumeRole"})
 MAX_GROUPS_PER_USER = 10
 MAX_MANAGED_POLICIES = 10
 MAX_ROLE_NAME, MAX_GROUP_NAME, MAX_POLICY_NAME = 64, 128, 128
@@ -166,6 +169,8 @@ def _tiers(config: Config) -> Iterator[Finding]:
                 "console: true needs defaults.enforce_mfa: true",
                 "the group's policies would otherwise work without MFA",
             )
+        if tier.console:
+            yield from _console_denies(tier.statements, loc)
         sids: set[str] = set()
         for index, statement in enumerate(tier.statements):
             yield from _statement(statement, (*loc, "statements", index))
@@ -176,6 +181,35 @@ def _tiers(config: Config) -> Iterator[Finding]:
                     "sids must be unique within a tier",
                 )
             sids.add(statement.sid or "")
+
+
+def _console_denies(statements: list[Statement], loc: Loc) -> Iterator[Finding]:
+    """A console tier's statements also bind its group: a Deny must spare MFA self-service."""
+    for index, statement in enumerate(statements):
+        if statement.effect != "Deny":
+            continue
+        blocked = sorted(
+            action
+            for action in SELF_SERVICE_ACTIONS
+            if _names(statement.actions, action) or _spares(statement.not_actions, action)
+        )
+        if blocked:
+            shown = ", ".join(blocked[:3]) + (", ..." if len(blocked) > 3 else "")
+            yield Finding(
+                (*loc, "statements", index),
+                "with console: true this Deny also applies to the group's users and blocks "
+                f"their MFA self-service ({shown})",
+                "exclude those actions from the Deny, or drop console: true",
+            )
+
+
+def _names(patterns: list[str] | None, action: str) -> bool:
+    return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns or [])
+
+
+def _spares(not_actions: list[str] | None, action: str) -> bool:
+    """A NotAction list reaches every action it does not name."""
+    return not_actions is not None and not _names(not_actions, action)
 
 
 def _statement(statement: Statement, loc: Loc) -> Iterator[Finding]:

@@ -6,11 +6,13 @@ import os
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from mfagen import __version__, api, starter
+from mfagen.audit import Limits
+from mfagen.audit import Options as AuditOptions
 from mfagen.errors import ExitCode, MfagenError
 from mfagen.reporter import JsonReporter, Reporter
 
@@ -83,16 +85,103 @@ def render(
             "account.",
         ),
     ] = False,
+    no_audit: Annotated[
+        bool,
+        typer.Option(
+            "--no-audit", help="Write even when the audit finds a security invariant broken."
+        ),
+    ] = False,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Look up (read-only, with your AWS credentials) which roles, groups, policies "
+            "and users exist already; write Terraform import blocks for them (imports.tf).",
+        ),
+    ] = False,
     output: FormatOpt = Format.text,
 ) -> None:
-    """Render Terraform and AWS CLI profiles into the output folder."""
+    """Render Terraform and AWS CLI profiles into the output folder (audited before writing)."""
 
     def action(reporter: Reporter) -> ExitCode:
         result = api.render_to(
-            config, out, check=check, blueprints=blueprints, allow_lockout=allow_lockout
+            config,
+            out,
+            check=check,
+            blueprints=blueprints,
+            allow_lockout=allow_lockout,
+            no_audit=no_audit,
+            adopt=adopt,
         )
         reporter.rendered(result, str(out))
         return ExitCode.DRIFT if check and result.changes else ExitCode.OK
+
+    _run(action, output)
+
+
+def _limit(name: str, what: str) -> Any:
+    """An option that overrides one IAM quota, for accounts whose quota was raised."""
+    return typer.Option("--" + name.replace("_", "-"), min=1, help=f"{what} (IAM's quota).")
+
+
+@app.command()
+def audit(
+    folder: Annotated[
+        Path, typer.Argument(help="The output folder mfagen rendered (terraform/, profiles/).")
+    ] = Path("output"),
+    no_enforce_mfa: Annotated[
+        bool,
+        typer.Option(
+            "--no-enforce-mfa",
+            help="accounts.yaml sets enforce_mfa: false; do not require the deny without MFA.",
+        ),
+    ] = False,
+    trust_policy_chars: Annotated[int, _limit("trust_policy_chars", "Trust policy size")] = (
+        Limits.trust_policy_chars
+    ),
+    group_inline_chars: Annotated[
+        int, _limit("group_inline_chars", "A group's inline policies, together")
+    ] = Limits.group_inline_chars,
+    role_inline_chars: Annotated[
+        int, _limit("role_inline_chars", "A role's inline policies, together")
+    ] = Limits.role_inline_chars,
+    user_inline_chars: Annotated[
+        int, _limit("user_inline_chars", "A user's inline policies, together")
+    ] = Limits.user_inline_chars,
+    managed_policy_chars: Annotated[
+        int, _limit("managed_policy_chars", "A managed policy's size")
+    ] = Limits.managed_policy_chars,
+    managed_policies_per_role: Annotated[
+        int, _limit("managed_policies_per_role", "Managed policies per role")
+    ] = Limits.managed_policies_per_role,
+    managed_policies_per_group: Annotated[
+        int, _limit("managed_policies_per_group", "Managed policies per group")
+    ] = Limits.managed_policies_per_group,
+    managed_policies_per_user: Annotated[
+        int, _limit("managed_policies_per_user", "Managed policies per user")
+    ] = Limits.managed_policies_per_user,
+    groups_per_user: Annotated[int, _limit("groups_per_user", "Groups per user")] = (
+        Limits.groups_per_user
+    ),
+    output: FormatOpt = Format.text,
+) -> None:
+    """Prove mfagen's security invariants on the committed Terraform; exit 1 on a violation."""
+    limits = Limits(
+        trust_policy_chars=trust_policy_chars,
+        group_inline_chars=group_inline_chars,
+        role_inline_chars=role_inline_chars,
+        user_inline_chars=user_inline_chars,
+        managed_policy_chars=managed_policy_chars,
+        managed_policies_per_role=managed_policies_per_role,
+        managed_policies_per_group=managed_policies_per_group,
+        managed_policies_per_user=managed_policies_per_user,
+        groups_per_user=groups_per_user,
+    )
+
+    def action(reporter: Reporter) -> ExitCode:
+        report = api.audit(folder, AuditOptions(limits, enforce_mfa=not no_enforce_mfa))
+        reporter.audited(report)
+        return ExitCode.OK if report.ok else ExitCode.DRIFT  # 1: a failed audit
 
     _run(action, output)
 

@@ -78,3 +78,12 @@ class OutputError(MfagenError):
         self.message = message
         self.hint = hint
         super().__init__(f"{path}: {message}")
+
+
+class AwsError(MfagenError):
+    """A look-up in AWS failed (no credentials, access denied, wrong account): nothing written."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message)

@@ -70,6 +70,8 @@ class SelfService:
     path: str
     arn: str
     document: policies.Document
+    by_path: bool = False
+    """Whether the no-MFA AssumeRole exemption names mfagen's path per account, not each role."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,16 @@ def build(config: Config) -> Plan:
         )
 
     self_service = _self_service(config, identity_id, groups, roles)
+    if self_service.by_path and config.defaults.path == "/":
+        findings.append(
+            Finding(
+                ("defaults", "path"),
+                f"{len(roles)} roles are too many to name one by one in {config.naming.policy}; "
+                "mfagen then names its path in each account, and the path is /",
+                "set defaults.path to a path only mfagen uses, e.g. path: /mfa/ (otherwise "
+                "long-term keys without MFA could call sts:AssumeRole on any role)",
+            )
+        )
     if policies.minified_length(self_service.document) > MANAGED_POLICY_CHARS:
         findings.append(
             Finding(
@@ -333,10 +345,11 @@ def _self_service(
         )
 
     chosen = document(sorted(r.arn for r in roles))
-    if policies.minified_length(chosen) > MANAGED_POLICY_CHARS:
+    by_path = policies.minified_length(chosen) > MANAGED_POLICY_CHARS
+    if by_path:
         accounts = {config.accounts[r.account].id for r in roles}
         chosen = document(sorted(f"arn:aws:iam::{a}:role{path}*" for a in accounts))
-    return SelfService("manage_mfa", config.naming.policy, path, policy_arn, chosen)
+    return SelfService("manage_mfa", config.naming.policy, path, policy_arn, chosen, by_path)
 
 
 def _region(config: Config, account: str) -> str:

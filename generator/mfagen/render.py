@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib.resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from mfagen import hcl
 from mfagen.errors import UsageError
 from mfagen.plan import Module, Plan, ProfileFile
+
+if TYPE_CHECKING:  # adopt needs boto3, which only `render --adopt` requires
+    from mfagen.adopt import Adoption, Import
 
 TERRAFORM_DIR = "terraform"
 PROFILES_DIR = "profiles"
@@ -44,19 +48,24 @@ def _packaged(root: importlib.resources.abc.Traversable, name: str) -> str | Non
     return resource.read_text(encoding="utf-8") if resource.is_file() else None
 
 
-def render(plan: Plan, blueprints: Path | None = None) -> dict[str, bytes]:
-    """Every output file, relative POSIX path -> content."""
+def render(
+    plan: Plan, blueprints: Path | None = None, adoption: Adoption | None = None
+) -> dict[str, bytes]:
+    """Every output file, relative POSIX path -> content; with `adoption`, its imports too."""
     env = environment(blueprints)
     files: dict[str, str] = {}
     for module in plan.modules:
-        files.update(_module(env, plan, module))
+        imports = adoption.imports_in(module.folder) if adoption else ()
+        files.update(_module(env, plan, module, imports))
     profile = env.get_template("profiles/config.j2")
     for file in plan.profiles:
         files[f"{PROFILES_DIR}/{file.user}/config"] = profile.render(file=file)
     return {path: _normalise(text) for path, text in sorted(files.items())}
 
 
-def _module(env: jinja2.Environment, plan: Plan, module: Module) -> dict[str, str]:
+def _module(
+    env: jinja2.Environment, plan: Plan, module: Module, imports: tuple[Import, ...] = ()
+) -> dict[str, str]:
     """The files of one Terraform root module."""
     folder = "/".join(part for part in (TERRAFORM_DIR, module.folder) if part)
     wanted: list[tuple[str, str, dict[str, object]]] = [
@@ -70,6 +79,8 @@ def _module(env: jinja2.Environment, plan: Plan, module: Module) -> dict[str, st
         if roles:
             context = {"provider": provider, "roles": roles}
             wanted.append((f"account_{provider.alias}.tf", "account.tf.j2", context))
+    if imports:
+        wanted.append(("imports.tf", "imports.tf.j2", {"imports": imports}))
     return {
         f"{folder}/{name}": hcl.align(
             env.get_template(f"terraform/{template}").render(plan=plan, module=module, **context)

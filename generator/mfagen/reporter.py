@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from mfagen.api import Rendered, Validated
+from mfagen.audit import AuditReport
+from mfagen.audit.errors import AuditRefusedError
+from mfagen.audit.report import as_json, matrix_text, summary, violations_text
 from mfagen.errors import (
+    AwsError,
     ConfigError,
     LockoutError,
     MfagenError,
@@ -21,6 +25,9 @@ from mfagen.errors import (
     UsageError,
 )
 from mfagen.install import Installation
+
+if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs
+    from mfagen.adopt import Adoption
 
 
 class Reporter:
@@ -50,6 +57,8 @@ class Reporter:
 
     def rendered(self, result: Rendered, out: str) -> None:
         self.problems(result.validated.warnings, "warning")
+        if result.adoption is not None:
+            self.adopted(result.adoption)
         if result.checked:
             if not result.changes:
                 self._say(f"{out}: up to date")
@@ -68,6 +77,19 @@ class Reporter:
         removed = len(result.changes) - written
         self._say(f"{out}: wrote {written} file(s), removed {removed} stale file(s)")
 
+    def adopted(self, adoption: Adoption) -> None:
+        for left in adoption.warnings:
+            self._complain(f"adopt: warning: {left.account}: {left.resource}: {left.message}")
+            if left.hint:
+                self._complain(f"  hint: {left.hint}")
+        imports = adoption.imports
+        if not imports:
+            self._say("adopt: nothing mfagen manages exists yet, nothing to import")
+            return
+        self._say(f"adopt: {len(imports)} existing resource(s); `terraform apply` imports them:")
+        for item in imports:
+            self._say(f"  {item.address} = {item.id}")
+
     def installed(self, result: Installation, *, dry_run: bool) -> None:
         if dry_run:
             self.out.write(result.diff)
@@ -80,6 +102,13 @@ class Reporter:
         backup = f" (previous file kept as {result.backup})" if result.backup else ""
         self._say(f"{result.path}: {result.action} the mfagen block{backup}")
 
+    def audited(self, report: AuditReport) -> None:
+        for line in [*matrix_text(report), *violations_text(report)]:
+            self._say(line)
+        self._say(summary(report))
+        if not report.ok:
+            self._complain(f"mfagen: audit failed: {summary(report)}")
+
     def say(self, text: str) -> None:
         self._say(text)
 
@@ -91,8 +120,14 @@ class Reporter:
             self.problems(error.problems, "error")
             count = len(error.problems)
             self._complain(f"mfagen: {count} error{'s' if count != 1 else ''}, nothing written")
-        elif isinstance(error, OutputError | UsageError | LockoutError):
-            prefix = f"{error.path}: " if isinstance(error, OutputError | LockoutError) else ""
+        elif isinstance(error, AwsError):
+            self._complain(f"mfagen: error: {error.message}, nothing written")
+            self._complain(f"  hint: {error.hint}")
+        elif isinstance(error, OutputError | UsageError | LockoutError | AuditRefusedError):
+            if isinstance(error, AuditRefusedError):
+                for line in violations_text(error.report):
+                    self._complain(line)
+            prefix = "" if isinstance(error, UsageError) else f"{error.path}: "
             self._complain(f"mfagen: error: {prefix}{error.message}")
             if error.hint:
                 self._complain(f"  hint: {error.hint}")
@@ -117,6 +152,22 @@ def format_problem(problem: Problem, severity: str) -> str:
     if problem.hint:
         text += f"\n  hint: {problem.hint}"
     return text
+
+
+def adoption_data(adoption: Adoption | None) -> dict[str, Any]:
+    """`{"adopt": ...}` when rendered with --adopt, else nothing (the JSON stays as it was)."""
+    if adoption is None:
+        return {}
+    imports = [
+        {"module": folder, "provider": i.provider, "to": i.address, "id": i.id}
+        for folder, items in adoption.modules
+        for i in items
+    ]
+    warnings = [
+        {"account": w.account, "resource": w.resource, "message": w.message, "hint": w.hint}
+        for w in adoption.warnings
+    ]
+    return {"adopt": {"imports": imports, "warnings": warnings}}
 
 
 def problem_data(problem: Problem, severity: str) -> dict[str, Any]:
@@ -155,6 +206,9 @@ class JsonReporter(Reporter):
             }
         )
 
+    def audited(self, report: AuditReport) -> None:
+        self._emit(as_json(report))
+
     def rendered(self, result: Rendered, out: str) -> None:
         self._emit(
             {
@@ -163,6 +217,7 @@ class JsonReporter(Reporter):
                 "out": out,
                 "changes": [{"path": c.path, "kind": c.kind} for c in result.changes],
                 "warnings": [problem_data(p, "warning") for p in result.validated.warnings],
+                **adoption_data(result.adoption),
             }
         )
 
@@ -178,6 +233,9 @@ class JsonReporter(Reporter):
                     "hint": getattr(error, "hint", ""),
                 }
             ]
+        if isinstance(error, AuditRefusedError):
+            self._emit({"ok": False, "errors": errors, "audit": as_json(error.report)})
+            return
         self._emit({"ok": False, "errors": errors})
 
     def bug(self, error: BaseException) -> None:

@@ -147,6 +147,12 @@ resource "aws_iam_group" "tier_admin" {
   provider = aws.main
   name     = "AdminMFAGroup"
   path     = "/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_admin__manage_mfa" {
@@ -187,6 +193,12 @@ resource "aws_iam_group" "tier_s3" {
   provider = aws.main
   name     = "S3MFAGroup"
   path     = "/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_s3__manage_mfa" {

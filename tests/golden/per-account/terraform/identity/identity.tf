@@ -152,6 +152,12 @@ resource "aws_iam_group" "tier_admin" {
   provider = aws.identity
   name     = "AdminMFAGroup"
   path     = "/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_admin__manage_mfa" {
@@ -187,6 +193,12 @@ resource "aws_iam_group" "tier_developer" {
   provider = aws.identity
   name     = "DeveloperMFAGroup"
   path     = "/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_developer__manage_mfa" {
@@ -218,6 +230,12 @@ resource "aws_iam_group" "tier_auditor" {
   provider = aws.identity
   name     = "AuditorMFAGroup"
   path     = "/"
+
+  # A group that goes away is deleted after its members' memberships are updated, not before:
+  # IAM refuses to delete a group that still has members (DeleteConflict).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_iam_group_policy_attachment" "tier_auditor__manage_mfa" {

@@ -1,0 +1,124 @@
+"""`mfagen audit`: prove SPEC's security invariants on the committed Terraform and profiles.
+
+The audit reads the HCL, not accounts.yaml, so it sees hand edits: it rebuilds every principal
+and policy the module creates, evaluates them with AWS's policy evaluation logic and reports an
+access matrix and every violation with the statements behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mfagen.audit import invariants, module, profiles, quotas, selfservice, subjects
+from mfagen.audit.errors import AuditInputError
+from mfagen.audit.matrix import Access
+from mfagen.audit.model import Module
+from mfagen.audit.quotas import Limits
+from mfagen.audit.report import AuditReport, Finding, merge
+
+__all__ = ["AuditInputError", "AuditReport", "Limits", "Options", "audit_files", "audit_folder"]
+
+TERRAFORM = "terraform"
+PROFILES = "profiles"
+
+
+@dataclass(frozen=True)
+class Options:
+    limits: Limits = field(default_factory=Limits)
+    enforce_mfa: bool = True
+    """Require the deny-without-MFA of invariant 3 (accounts.yaml's enforce_mfa)."""
+
+
+def audit_folder(folder: Path, options: Options | None = None) -> AuditReport:
+    """Audit an output folder as committed: FOLDER/terraform/*.tf and FOLDER/profiles/*/config."""
+    root = folder / TERRAFORM
+    if not root.is_dir():
+        raise AuditInputError(
+            str(folder), "no terraform/ folder here", "point the audit at mfagen's output folder"
+        )
+    files: dict[str, str] = {}
+    for pattern in ("*.tf", "*.tf.json", "*/*.tf", "*/*.tf.json"):
+        for path in sorted(root.glob(pattern)):
+            if path.is_file():
+                files[path.relative_to(folder).as_posix()] = _text(path)
+    profile_root = folder / PROFILES
+    if profile_root.is_dir():
+        for path in sorted(profile_root.glob("*/config")):
+            files[f"{PROFILES}/{path.parent.name}/config"] = _text(path)
+    return audit_files(files, str(folder), options)
+
+
+def audit_files(
+    files: Mapping[str, str | bytes], label: str, options: Options | None = None
+) -> AuditReport:
+    """Audit rendered files (relative path -> content), e.g. before `render` writes them."""
+    options = options or Options()
+    texts = {path: _decode(path, content) for path, content in files.items()}
+    terraform = {p: t for p, t in texts.items() if p.startswith(f"{TERRAFORM}/")}
+    for path in terraform:
+        name = path.rsplit("/", 1)[-1]
+        if name == "override.tf" or name.endswith((".tf.json", "_override.tf")):
+            raise AuditInputError(
+                path,
+                "Terraform merges this file into the module in ways the audit does not model",
+                "fold it into the other files or remove it",
+            )
+    if not terraform:
+        raise AuditInputError(label, "no *.tf files to audit")
+    found = module.read(terraform)
+    profile_files = profiles.read(
+        {p: t for p, t in texts.items() if p.startswith(f"{PROFILES}/") and p.count("/") == 2}
+    )
+    return _run(found, profile_files, label, options)
+
+
+def _run(
+    found: Module,
+    files: dict[str, profiles.ProfileFile],
+    label: str,
+    options: Options,
+) -> AuditReport:
+    classes = subjects.classes(found)
+    access = Access(found, classes)
+    findings: list[Finding] = [*invariants.strays(found), *invariants.trusts(found, access)]
+    for cls in classes:
+        devices = _devices(files.get(cls.representative.name))
+        findings += selfservice.check(access, cls, devices, enforce_mfa=options.enforce_mfa)
+    findings += invariants.groups(found, access)
+    findings += invariants.profiles(found, access, files)
+    findings += quotas.check(found, options.limits)
+    return AuditReport(
+        folder=label,
+        identity_account=found.identity_account,
+        accounts=found.accounts,
+        tiers=found.tiers,
+        roles=len(found.roles),
+        matrix=access.matrix(),
+        findings=merge(findings),
+        limits=options.limits.as_dict(),
+    )
+
+
+def _devices(file: profiles.ProfileFile | None) -> tuple[str, ...]:
+    if file is None:
+        return ()
+    serials = {p.mfa_serial for p in file.profiles if p.mfa_serial and ":mfa/" in p.mfa_serial}
+    return tuple(sorted(serial.split(":mfa/", 1)[1] for serial in serials))
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise AuditInputError(str(path), f"cannot read: {error}") from None
+
+
+def _decode(path: str, content: str | bytes) -> str:
+    if isinstance(content, str):
+        return content
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise AuditInputError(path, f"not UTF-8: {error}") from None

@@ -1,0 +1,73 @@
+"""Read the committed Terraform into a Module: who exists, what is attached to whom, from where.
+
+Every folder of *.tf files is a root module (`terraform/`, or `terraform/<account>/` with the
+per-account layout); each is read on its own, then they are merged. Within one, the order
+matters: providers (and from them the identity account), then managed policies, groups and
+roles, then locals (which name the groups), users, and last the memberships and attachments,
+so that every reference resolves to something already read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from mfagen.audit import links
+from mfagen.audit.errors import AuditInputError
+from mfagen.audit.model import Module
+from mfagen.audit.reader import Reader
+
+
+def read(files: Mapping[str, str]) -> Module:
+    """The IAM of `files` (path -> HCL text); AuditInputError when it cannot be read."""
+    folders: dict[str, dict[str, str]] = defaultdict(dict)
+    for path, text in files.items():
+        folders[path.rsplit("/", 1)[0] if "/" in path else ""][path] = text
+    return merge([read_root(texts) for _, texts in sorted(folders.items())])
+
+
+def read_root(files: Mapping[str, str]) -> Module:
+    """One root module."""
+    reader = Reader(files)
+    reader.providers()
+    for kind in links.PRINCIPALS:
+        for block in reader.of("resource", kind):
+            reader.principal(block)
+    for block in reader.of("locals"):
+        reader.scope.at(block.file, block.line)
+        values = reader.scope.value(block.body)
+        reader.scope.locals.update(values if isinstance(values, dict) else {})
+    for block in reader.of("resource", "aws_iam_user"):
+        reader.users_of(block)
+    for block in reader.of("resource", *links.LINKS):
+        links.link(reader, block)
+    links.strays(reader)
+    return reader.module()
+
+
+def merge(modules: list[Module]) -> Module:
+    """Root modules that together make mfagen's IAM (per-account layout: one per account)."""
+    identities = {m.identity_account for m in modules if m.identity_account}
+    if len(identities) != 1:
+        raise AuditInputError(
+            "terraform",
+            "no IAM users, groups or policies to audit"
+            if not identities
+            else f"users and groups live in {len(identities)} accounts; mfagen uses one",
+        )
+    accounts: dict[str, str] = {}
+    for module in modules:
+        for alias, account in module.accounts:
+            if accounts.setdefault(alias, account) != account:
+                raise AuditInputError(
+                    "terraform", f"provider aws.{alias} names two accounts across root modules"
+                )
+    return Module(
+        identities.pop(),
+        tuple(sorted(accounts.items())),
+        tuple(r for m in modules for r in m.roles),
+        tuple(g for m in modules for g in m.groups),
+        tuple(sorted((u for m in modules for u in m.users), key=lambda u: u.name)),
+        tuple(p for m in modules for p in m.policies),
+        tuple(s for m in modules for s in m.strays),
+    )

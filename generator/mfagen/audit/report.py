@@ -1,0 +1,203 @@
+"""The audit's result as data: the access matrix and the violations, each with its evidence.
+
+Checks report one finding per subject; `merge` folds findings that differ only in subject
+(the same gap for 2,000 users) into one with every subject listed. `as_json` and `as_text`
+lay the report out; the reporter prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mfagen.audit.evaluate import Decision, StatementRef
+
+INVARIANTS = {
+    "1": "no tier permission without MFA",
+    "2": "a tier role trusts only its tier's members",
+    "3": "every user can enrol MFA; without MFA nothing else",
+    "4": "users manage only their own user; nobody changes their own groups, tags or policies",
+    "5": "a group may assume exactly its tier's roles",
+    "6": "one profile per (tier, account), each naming a role that admits the user",
+    "quota": "IAM quotas and names",
+    "module": "the module holds only what the audit can model",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    role: Literal["allows", "denies", "unmet", "at"]
+    ref: StatementRef
+    note: str = ""
+
+    def describe(self) -> str:
+        verb = {"allows": "allowed by", "denies": "denied by", "unmet": "not met:", "at": "at"}
+        text = f"{verb[self.role]} {self.ref.describe()}"
+        return f"{text}: {self.note}" if self.note else text
+
+
+@dataclass(frozen=True)
+class Finding:
+    invariant: str
+    message: str
+    subjects: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+    def key(self) -> tuple[str, str, tuple[Evidence, ...]]:
+        return (self.invariant, self.message, self.evidence)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Whether a user can assume one role: with fresh MFA, without MFA, with MFA too old."""
+
+    account: str
+    tier: str
+    role: str
+    member: bool
+    with_mfa: bool
+    without_mfa: bool
+    too_old: bool | None
+    """None when the role's trust sets no maximum MFA age."""
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    folder: str
+    identity_account: str
+    accounts: tuple[tuple[str, str], ...]
+    tiers: tuple[str, ...]
+    roles: int
+    matrix: tuple[tuple[str, tuple[Cell, ...]], ...]
+    """(user, the roles they are a member for or can assume) for every user."""
+    findings: tuple[Finding, ...]
+    limits: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def evidence(decision: Decision, *, allowed: bool) -> tuple[Evidence, ...]:
+    """What made a decision: the allowing statements and the denials whose condition failed;
+    or the denying statements and the allowing ones whose condition failed."""
+    unmet = [
+        Evidence("unmet", ref, condition.describe())
+        for ref, condition in decision.unmet
+        if (ref.effect == "Deny") == allowed
+    ]
+    if allowed:
+        found = [Evidence("allows", ref) for ref in decision.allows]
+    else:
+        found = [Evidence("denies", ref) for ref in decision.denies]
+    return tuple(dict.fromkeys([*found, *unmet]))
+
+
+def merge(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    merged: dict[tuple[str, str, tuple[Evidence, ...]], list[str]] = {}
+    for finding in findings:
+        subjects = merged.setdefault(finding.key(), [])
+        subjects.extend(s for s in finding.subjects if s not in subjects)
+    order = list(INVARIANTS)
+    return tuple(
+        sorted(
+            (
+                Finding(inv, message, tuple(subjects), ev)
+                for (inv, message, ev), subjects in merged.items()
+            ),
+            key=lambda f: (order.index(f.invariant) if f.invariant in order else 99, f.message),
+        )
+    )
+
+
+def as_json(report: AuditReport) -> dict[str, Any]:
+    return {
+        "folder": report.folder,
+        "ok": report.ok,
+        "identity_account": report.identity_account,
+        "accounts": dict(report.accounts),
+        "tiers": list(report.tiers),
+        "limits": report.limits,
+        "matrix": {
+            user: [
+                {
+                    "account": c.account,
+                    "tier": c.tier,
+                    "role": c.role,
+                    "member": c.member,
+                    "with_mfa": c.with_mfa,
+                    "without_mfa": c.without_mfa,
+                    "too_old": c.too_old,
+                }
+                for c in cells
+            ]
+            for user, cells in report.matrix
+        },
+        "violations": [
+            {
+                "invariant": f.invariant,
+                "title": INVARIANTS.get(f.invariant, ""),
+                "message": f.message,
+                "subjects": list(f.subjects),
+                "evidence": [
+                    {
+                        "role": e.role,
+                        "file": e.ref.file,
+                        "line": e.ref.line,
+                        "address": e.ref.address,
+                        "policy": e.ref.policy,
+                        "sid": e.ref.sid,
+                        "note": e.note,
+                    }
+                    for e in f.evidence
+                ],
+            }
+            for f in report.findings
+        ],
+    }
+
+
+def _yes(value: bool | None) -> str:
+    return "-" if value is None else "yes" if value else "no"
+
+
+def matrix_text(report: AuditReport) -> list[str]:
+    lines = ["access (assume with MFA / without MFA / with MFA too old):"]
+    for user, cells in report.matrix:
+        lines.append(f"  {user}")
+        if not cells:
+            lines.append("    (no tier)")
+        width = max((len(c.account) for c in cells), default=0)
+        tiers = max((len(c.tier) for c in cells), default=0)
+        for c in cells:
+            mark = "" if c.member else "  NOT A MEMBER"
+            lines.append(
+                f"    {c.account:<{width}}  {c.tier:<{tiers}}  {_yes(c.with_mfa):<3} "
+                f"{_yes(c.without_mfa):<3} {_yes(c.too_old):<3}{mark}".rstrip()
+            )
+    return lines
+
+
+def violations_text(report: AuditReport, *, shown: int = 5) -> list[str]:
+    lines = []
+    for finding in report.findings:
+        subjects = ", ".join(finding.subjects[:shown])
+        if len(finding.subjects) > shown:
+            subjects += f" (+{len(finding.subjects) - shown} more)"
+        who = f" [{subjects}]" if subjects else ""
+        lines.append(f"violation (invariant {finding.invariant}){who}: {finding.message}")
+        lines.extend(f"    {e.describe()}" for e in finding.evidence)
+    return lines
+
+
+def summary(report: AuditReport) -> str:
+    users = len(report.matrix)
+    what = (
+        f"{report.folder}: {users} users, {len(report.tiers)} tiers, "
+        f"{len(report.accounts)} accounts, {report.roles} roles"
+    )
+    if report.ok:
+        return f"{what}: all invariants hold"
+    count = len(report.findings)
+    return f"{what}: {count} violation{'s' if count != 1 else ''}"

@@ -1,0 +1,154 @@
+"""Evaluate the few Terraform expressions mfagen writes, over values read so far.
+
+Supported: literals, `each.key` / `each.value.<attr>`, `local.<name>...`, `aws.<alias>`,
+`<resource type>.<name>[<key>].<attr>` and `toset([...])` / `tolist([...])`. Anything else is
+an AuditInputError: the audit does not guess what an expression evaluates to.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mfagen.audit.errors import AuditInputError
+from mfagen.audit.hclread import literal
+
+_TRAVERSAL = re.compile(
+    r'(?P<root>[A-Za-z_][\w-]*)(?P<rest>(?:\.[A-Za-z_][\w-]*|\[(?:"[^"]*"|each\.key)\])*)'
+)
+_STEP = re.compile(r'\.(?P<attr>[A-Za-z_][\w-]*)|\[(?:"(?P<key>[^"]*)"|(?P<each>each\.key))\]')
+_CALL = re.compile(r"(?P<fn>toset|tolist)\(\[(?P<items>.*)\]\)", re.S)
+_ITEM = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<ref>[^,"\s]+))\s*(?:,|$)')
+
+
+@dataclass(frozen=True)
+class Each:
+    key: str
+    value: Any
+
+
+@dataclass
+class Scope:
+    """What expressions may refer to: locals, providers and the resources built so far."""
+
+    file: str = ""
+    line: int = 0
+    locals: dict[str, Any] = field(default_factory=dict)
+    resources: dict[tuple[str, str], dict[str | None, Mapping[str, Any]]] = field(
+        default_factory=dict
+    )
+    """(type, name) -> instance key (None without for_each) -> attributes (name, arn, id)."""
+
+    def at(self, file: str, line: int) -> Scope:
+        self.file, self.line = file, line
+        return self
+
+    def fail(self, message: str, hint: str = "") -> AuditInputError:
+        return AuditInputError(self.file, message, hint, self.line)
+
+    def value(self, raw: Any, each: Each | None = None) -> Any:
+        """A raw python-hcl2 value, with every interpolation resolved."""
+        if isinstance(raw, list):
+            return [self.value(item, each) for item in raw]
+        if isinstance(raw, dict):
+            return {key: self.value(item, each) for key, item in raw.items()}
+        if not isinstance(raw, str):
+            return raw
+        text = literal(raw)
+        if text is not None:
+            return text
+        if raw.startswith("${") and raw.endswith("}") and raw.count("${") == 1:
+            return self.expression(raw[2:-1].strip(), each)
+        raise self.fail(f"cannot evaluate the template {raw!r}")
+
+    def string(self, raw: Any, what: str, each: Each | None = None) -> str:
+        value = self.value(raw, each)
+        if not isinstance(value, str):
+            raise self.fail(f"{what} is not a string")
+        return value
+
+    def strings(self, raw: Any, what: str, each: Each | None = None) -> list[str]:
+        value = self.value(raw, each)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{what} is not a list of strings")
+        return value
+
+    def expression(self, text: str, each: Each | None) -> Any:
+        call = _CALL.fullmatch(text)
+        if call is not None:
+            items = _split(call["items"])
+            if items is None:
+                raise self.fail(f"cannot evaluate {text!r}")
+            values = [
+                self.value(json.loads(item) if item.startswith('"') else "${" + item + "}", each)
+                for item in items
+            ]
+            return sorted(set(values)) if call["fn"] == "toset" else values
+        match = _TRAVERSAL.fullmatch(text)
+        if match is None:
+            raise self.fail(f"cannot evaluate the expression {text!r}")
+        steps = [
+            (step["attr"], step["key"] if step["key"] is not None else None, bool(step["each"]))
+            for step in _STEP.finditer(match["rest"])
+        ]
+        root = match["root"]
+        if root == "each":
+            return self._each(text, steps, each)
+        if root == "local":
+            return self._walk(text, self.locals, steps, each)
+        if root == "aws" and len(steps) == 1 and steps[0][0]:
+            return ("provider", steps[0][0])
+        return self._resource(text, root, steps, each)
+
+    def _each(self, text: str, steps: list[tuple[str, str | None, bool]], each: Each | None) -> Any:
+        if each is None or not steps or steps[0][0] not in ("key", "value"):
+            raise self.fail(f"{text!r} outside a for_each resource")
+        if steps[0][0] == "key":
+            return each.key
+        return self._walk(text, each.value, steps[1:], each)
+
+    def _walk(
+        self, text: str, value: Any, steps: list[tuple[str, str | None, bool]], each: Each | None
+    ) -> Any:
+        for attr, key, by_each in steps:
+            name = attr or key or (each.key if by_each and each else None)
+            if not isinstance(value, dict) or name not in value:
+                raise self.fail(f"cannot evaluate {text!r}: no {name!r}")
+            value = value[name]
+        return value
+
+    def _resource(
+        self, text: str, kind: str, steps: list[tuple[str, str | None, bool]], each: Each | None
+    ) -> Any:
+        if not steps or not steps[0][0]:
+            raise self.fail(f"cannot evaluate {text!r}")
+        instances = self.resources.get((kind, steps[0][0]))
+        if instances is None:
+            raise self.fail(f"{text!r} refers to a resource the audit does not know")
+        rest = steps[1:]
+        key: str | None = None
+        if rest and not rest[0][0]:
+            key = rest[0][1] if rest[0][1] is not None else (each.key if each else None)
+            rest = rest[1:]
+        if key not in instances or len(rest) != 1 or not rest[0][0]:
+            raise self.fail(f"cannot evaluate {text!r}")
+        attributes = instances[key]
+        if rest[0][0] not in attributes:
+            raise self.fail(f"cannot evaluate {text!r}: no attribute {rest[0][0]!r}")
+        return attributes[rest[0][0]]
+
+
+def _split(items: str) -> list[str] | None:
+    found: list[str] = []
+    position = 0
+    items = items.strip()
+    while position < len(items):
+        match = _ITEM.match(items, position)
+        if match is None or match.end() == position:
+            return None
+        found.append(match["string"] or match["ref"])
+        position = match.end()
+    return found

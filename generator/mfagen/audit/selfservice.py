@@ -1,0 +1,267 @@
+"""Invariants 3 and 4: what users may do to themselves, with and without MFA.
+
+3. Every user can enrol (and, with MFA, manage) their own MFA device. With enforce_mfa, long-term
+   keys without MFA can do nothing but that, change their password, read their own user, get a
+   session token and call sts:AssumeRole on mfagen's roles, even when another policy on the user
+   allows everything (the audit adds such a policy: "(assumed)").
+4. With what mfagen grants (tier grants aside) a user acts only on their own user, its
+   credentials and MFA devices, never another user's; and even with that assumed policy nobody
+   changes their own tags or policies, mfagen's group memberships or its policies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from mfagen.audit import probes
+from mfagen.audit.evaluate import Decision, Policy, evaluate
+from mfagen.audit.managed import outside_grant
+from mfagen.audit.matching import matches
+from mfagen.audit.matrix import Access
+from mfagen.audit.model import Role
+from mfagen.audit.probes import Actor, MfaState
+from mfagen.audit.report import Finding, evidence
+from mfagen.audit.subjects import UserClass, actor, other_user, role_targets
+
+ANY_DEVICE = "mfagen-audit-any-name"
+NO_MFA: tuple[MfaState, ...] = ("absent", "false")
+WITH_AND_WITHOUT: tuple[MfaState, ...] = ("fresh", "absent")
+_LISTED = 12
+
+
+def check(
+    access: Access, cls: UserClass, devices: Sequence[str], *, enforce_mfa: bool
+) -> Iterator[Finding]:
+    """Invariants 3 and 4 for one class of users (`devices`: their profiles' MFA devices)."""
+    probe = _Probe(access, cls)
+    yield from probe.enrol(devices)
+    if enforce_mfa:
+        yield from probe.nothing_else_without_mfa()
+    yield from probe.only_their_own()
+    yield from probe.no_self_changes()
+
+
+class _Probe:
+    def __init__(self, access: Access, cls: UserClass) -> None:
+        self.access = access
+        self.module = module = access.module
+        self.cls = cls
+        self.user = cls.representative
+        # Users of a class are interchangeable unless a policy names one of them: ask as an
+        # invented member, so that classes share their policies' verdicts (access.memo).
+        self.who: Actor = actor(self.user, module) if cls.specific else access.stand_in(self.user)
+        self.subjects = tuple(u.name for u in cls.members)
+        self.all = tuple(a.policy for a in cls.policies)
+        self.outside = (outside_grant(), *self.all)
+        self.mine = tuple(a.policy for a in cls.scaffolding)
+        self.ids = frozenset(map(id, self.all))
+        self.ids_outside = self.ids | {id(outside_grant())}
+        self.ids_mine = frozenset(map(id, self.mine))
+        self.identity = module.identity_account
+        self.self_arn = self.who.arn
+        self.others = self._other_users()
+
+    def ask(
+        self, policies: Sequence[Policy], action: str, resource: str, state: MfaState
+    ) -> Decision:
+        context = self.access.context(self.who, state, None)
+        request = probes.request(self.who, action, resource, context)
+        return evaluate(request, policies, self.access.memo)
+
+    def allowed(self, ids: frozenset[int], action: str, resource: str, state: MfaState) -> bool:
+        """Whether the policies `ids` allow it (quick; `ask` says which statements decide)."""
+        allows, denies = self.access.verdicts(self.who, action, resource, state)
+        return not ids.isdisjoint(allows) and ids.isdisjoint(denies)
+
+    def unguarded(self, action: str, resource: str, state: MfaState) -> bool:
+        """Whether no statement denies it: then any other policy that allows it makes it work."""
+        return self.ids.isdisjoint(self.access.verdicts(self.who, action, resource, state)[1])
+
+    def finding(
+        self, invariant: str, message: str, decision: Decision, *, allowed: bool
+    ) -> Finding:
+        return Finding(invariant, message, self.subjects, evidence(decision, allowed=allowed))
+
+    def device(self, name: str) -> str:
+        return f"arn:aws:iam::{self.identity}:mfa/{name}"
+
+    def _other_users(self) -> tuple[str, ...]:
+        """Another user's ARN: an invented one, and any the user's policies name in particular."""
+        found = [other_user(self.module)]
+        if self.cls.specific:
+            patterns = [
+                p
+                for policy in self.all
+                for s in policy.statements
+                for ps in (s.resources, s.not_resources)
+                if ps
+                for p in ps.patterns
+            ]
+            context = probes.context(self.who, "fresh")
+            found += [
+                u.arn
+                for u in self.module.users
+                if u.name != self.user.name
+                and any(matches(p, u.arn, "resource", context) for p in patterns)
+            ]
+        return tuple(found)
+
+    def enrol(self, devices: Sequence[str]) -> Iterator[Finding]:
+        targets: dict[str, tuple[str, ...]] = {"self": (self.self_arn,), "*": ("*",)}
+        targets["device"] = tuple(self.device(d) for d in (*devices, ANY_DEVICE))
+        steps: tuple[tuple[MfaState, tuple[tuple[str, str], ...], str], ...] = (
+            ("absent", probes.ENROL, "without MFA"),
+            ("fresh", probes.MANAGE_WITH_MFA, "with MFA"),
+        )
+        for state, wanted, how in steps:
+            missing = [
+                (action, resource)
+                for action, target in wanted
+                for resource in targets[target]
+                if not self.allowed(self.ids, action, resource, state)
+            ]
+            if missing:
+                proof = [
+                    e
+                    for action, resource in missing
+                    for e in evidence(self.ask(self.all, action, resource, state), allowed=False)
+                ]
+                what = "; ".join(f"{a} on {_shown(r, self)}" for a, r in missing)
+                message = f"{how}, the user cannot enrol or manage their MFA device: {what}"
+                yield Finding("3", message, self.subjects, tuple(dict.fromkeys(proof)))
+        roles = [
+            role
+            for role in self._tier_roles()
+            if not self.allowed(self.ids, "sts:AssumeRole", role.arn, "absent")
+        ]
+        if roles:
+            decision = self.ask(self.all, "sts:AssumeRole", roles[0].arn, "absent")
+            yield self.finding(
+                "3",
+                "without MFA in their own policies, the user cannot call sts:AssumeRole on "
+                f"{', '.join(r.arn for r in roles)}: the AWS CLI's MFA prompt may then fail (AWS "
+                "does not document whether the MFA code counts for the caller's own policies)",
+                decision,
+                allowed=False,
+            )
+
+    def _tier_roles(self) -> list[Role]:
+        tiers = set(self.module.tiers_of(self.user))
+        return [role for role in self.module.roles if role.tier in tiers]
+
+    def nothing_else_without_mfa(self) -> Iterator[Finding]:
+        roles = {role.arn for role in self.module.roles}
+        gaps: dict[tuple[str, bool], tuple[Decision, list[str]]] = {}
+        for action, resource in self._no_mfa_probes():
+            if self._permitted_without_mfa(action.lower(), resource, roles):
+                continue
+            for state in NO_MFA:
+                if not self.unguarded(action, resource, state):
+                    continue
+                own = self.allowed(self.ids, action, resource, state)
+                entry = gaps.get((state, own))
+                if entry is None:  # the first such gap shows the statements at work
+                    decision = self.ask(self.all if own else self.outside, action, resource, state)
+                    entry = gaps[(state, own)] = (decision, [])
+                entry[1].append(f"{action} on {_shown(resource, self)}")
+                break
+        for (kind, own_allowed), (decision, items) in gaps.items():
+            how = "long-term keys" if kind == "absent" else "a session"
+            what = "; ".join(items[:_LISTED]) + (
+                f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
+            )
+            if own_allowed:
+                message = f"without MFA ({how}), the module's own policies allow: {what}"
+            else:
+                message = (
+                    f"without MFA ({how}), nothing denies: {what} "
+                    "(any other policy on the user that allows them makes them work)"
+                )
+            yield self.finding("3", message, decision, allowed=True)
+
+    def _permitted_without_mfa(self, action: str, resource: str, roles: set[str]) -> bool:
+        if action in probes.NO_MFA_ANYWHERE:
+            return True
+        if action in probes.NO_MFA_OWN_USER and resource == self.self_arn:
+            return True
+        return action == "sts:assumerole" and resource in roles
+
+    def _no_mfa_probes(self) -> list[tuple[str, str]]:
+        found = [
+            (a, r)
+            for a in probes.USER_ACTIONS
+            for r in (self.self_arn, *self.others)
+            if r == self.self_arn or a not in probes.SELF_ONLY
+        ]
+        found += [(a, self.device(ANY_DEVICE)) for a in probes.MFA_DEVICE_ACTIONS]
+        targeted = {a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS)}
+        found += [
+            (a, "*")
+            for a in (*probes.OTHER_SERVICES, *probes.sampled_actions(self.all))
+            if a.lower() not in targeted and a.lower() != "sts:assumerole"
+        ]
+        found += [("sts:AssumeRole", arn) for arn in role_targets(self.module)]
+        return found
+
+    def only_their_own(self) -> Iterator[Finding]:
+        asks: list[tuple[str, str, str]] = []
+        for action in probes.USER_ACTIONS:
+            if action not in probes.SELF_ONLY:
+                asks += [(action, other, f"the user may {action} on {_shown(other, self)}")
+                         for other in self.others]  # fmt: skip
+            if action.lower() not in probes.OWN_USER_SAFE:
+                message = (
+                    f"the user may {action} on their own user: more than reading it and "
+                    "managing their credentials and MFA devices"
+                )
+                asks.append((action, self.self_arn, message))
+        someone_else = self.device("someone-elses-device")
+        asks += [
+            (action, someone_else, f"the user may {action} on any MFA device, another user's too")
+            for action in probes.MFA_DEVICE_ACTIONS
+            if action != "iam:CreateVirtualMFADevice"
+        ]
+        for action, resource, message in asks:
+            if self.allowed(self.ids_mine, action, resource, "fresh"):
+                decision = self.ask(self.mine, action, resource, "fresh")
+                yield self.finding("4", message, decision, allowed=True)
+
+    def no_self_changes(self) -> Iterator[Finding]:
+        groups = [self.module.group(key) for key in self.user.groups]
+        own_policies = {a.name for a in self.cls.policies if a.kind == "customer"}
+        probes_: list[tuple[str, str, str]] = [
+            (a, self.self_arn, "their own user") for a in probes.OWN_CHANGES
+        ]
+        probes_ += [
+            (a, g.arn, f"group {g.name}")
+            for g in self.module.groups
+            for a in probes.MEMBERSHIP_CHANGES
+        ]
+        probes_ += [
+            (a, g.arn, f"their group {g.name}") for g in groups for a in probes.GROUP_POLICY_CHANGES
+        ]
+        probes_ += [
+            (a, arn, f"their policy {arn}")
+            for arn in sorted(own_policies)
+            for a in probes.POLICY_CHANGES
+        ]
+        for action, resource, what in probes_:
+            for state in WITH_AND_WITHOUT:
+                if self.unguarded(action, resource, state):
+                    decision = self.ask(self.outside, action, resource, state)
+                    yield self.finding(
+                        "4",
+                        f"the user can {action} on {what} once any policy allows it: "
+                        "no statement denies it",
+                        decision,
+                        allowed=True,
+                    )
+                    break
+
+
+def _shown(resource: str, probe: _Probe) -> str:
+    if resource == probe.self_arn:
+        return "their own user"
+    if resource == other_user(probe.module):
+        return "another user"
+    return resource

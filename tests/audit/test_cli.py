@@ -1,0 +1,240 @@
+"""`mfagen audit` and the audit `mfagen render` runs before writing, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mfagen.cli import app
+from tests.helpers import ROOT, minimal, write_config
+
+from .cases import rendered, replace
+
+runner = CliRunner()
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for path, text in files.items():
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def output(tmp_path: Path) -> Path:
+    return write(tmp_path / "output", rendered("accounts"))
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """The example with one trust's member test negated: invariant 2 breaks."""
+    files = replace(rendered("accounts"), DEV, '"ArnEquals"', '"ArnNotEquals"')
+    return write(tmp_path / "broken", files)
+
+
+DEV = "terraform/account_dev.tf"
+
+
+def test_audit_reports_the_matrix_and_fails_on_a_violation(broken: Path) -> None:
+    result = runner.invoke(app, ["audit", str(broken), "--no-enforce-mfa"])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("access (assume with MFA / without MFA / with MFA too old):\n")
+    # alice's console AdministratorAccess lets her call sts:AssumeRole on anything: the negated
+    # trusts now admit her to the other tiers' roles in dev, and no longer to her own
+    assert (
+        "  alice\n    dev       admin     no  no  no\n"
+        "    dev       data-eng  yes no  no   NOT A MEMBER\n" in result.stdout
+    )
+    assert (
+        "violation (invariant 2) [bob, carol.smith@acme, dave]: "
+        "arn:aws:iam::222222222222:role/mfa/AdminMFARole (tier admin) admits a user outside its "
+        "tier\n    allowed by terraform/account_dev.tf:17 aws_iam_role.dev__admin (trust of "
+        "AdminMFARole) statement AssumeWithMFA\n" in result.stdout
+    )
+    assert (
+        "violation (invariant 2) [arn:aws:iam::111111111111:user/mfagen-audit-outsider]: "
+        "arn:aws:iam::222222222222:role/mfa/AdminMFARole (tier admin) admits a user of the "
+        "identity account who is not in the file\n" in result.stdout
+    )
+    assert re.fullmatch(
+        rf"mfagen: audit failed: {re.escape(str(broken))}: 4 users, 5 tiers, 3 accounts, "
+        r"11 roles: \d+ violations\n",
+        result.stderr,
+    )
+
+
+@pytest.mark.parametrize("flags", [[], ["--no-enforce-mfa"]])
+def test_audit_passes_when_the_invariants_hold(output: Path, flags: list[str]) -> None:
+    result = runner.invoke(app, ["audit", str(output), *flags])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(
+        f"{output}: 4 users, 5 tiers, 3 accounts, 11 roles: all invariants hold\n"
+    )
+    assert result.stderr == ""
+
+
+def test_audit_defaults_to_output(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(output.parent)
+    result = runner.invoke(app, ["audit"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(
+        "output: 4 users, 5 tiers, 3 accounts, 11 roles: all invariants hold\n"
+    )
+
+
+def test_the_committed_output_holds() -> None:
+    result = runner.invoke(app, ["audit", str(ROOT / "output")])
+    assert result.exit_code == 0, result.output
+
+
+def test_audit_json(broken: Path) -> None:
+    result = runner.invoke(app, ["audit", str(broken), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert data["matrix"]["alice"][0] == {
+        "account": "dev",
+        "tier": "admin",
+        "role": "arn:aws:iam::222222222222:role/mfa/AdminMFARole",
+        "member": True,
+        "with_mfa": False,
+        "without_mfa": False,
+        "too_old": False,
+    }
+    violation = next(v for v in data["violations"] if v["invariant"] == "2")
+    assert violation["title"] == "a tier role trusts only its tier's members"
+    assert violation["evidence"] == [
+        {
+            "role": "allows",
+            "file": "terraform/account_dev.tf",
+            "line": 17,
+            "address": "aws_iam_role.dev__admin",
+            "policy": "trust of AdminMFARole",
+            "sid": "AssumeWithMFA",
+            "note": "",
+        }
+    ]
+
+
+def test_limits_can_be_raised_or_lowered(output: Path) -> None:
+    args = ["audit", str(output), "--no-enforce-mfa"]
+    assert runner.invoke(app, args).exit_code == 0
+    low = runner.invoke(app, [*args, "--trust-policy-chars", "100"])
+    assert low.exit_code == 1, low.output
+    assert "violation (invariant quota)" in low.stdout
+    data = json.loads(
+        runner.invoke(app, [*args, "--groups-per-user", "1", "--format", "json"]).stdout
+    )
+    assert data["limits"]["groups_per_user"] == 1
+    assert {v["invariant"] for v in data["violations"]} == {"quota"}
+
+
+def test_unreadable_input_exits_2_naming_the_file(output: Path) -> None:
+    users = output / "terraform" / "users.tf"
+    users.write_text(users.read_text().replace("locals {", "locals {{"), encoding="utf-8")
+    result = runner.invoke(app, ["audit", str(output)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("mfagen: error: terraform/users.tf:")
+    assert "not valid HCL" in result.stderr
+
+
+def test_a_missing_folder_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["audit", str(tmp_path / "nope")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"mfagen: error: {tmp_path / 'nope'}: no terraform/ folder here\n"
+        "  hint: point the audit at mfagen's output folder\n"
+    )
+
+
+def test_per_account_layout(tmp_path: Path) -> None:
+    out = write(tmp_path / "output", rendered("per-account"))
+    result = runner.invoke(app, ["audit", str(out)])
+    assert result.exit_code == 0, result.output
+
+
+# -- render audits what it is about to write -----------------------------------------------
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return write_config(tmp_path, minimal(defaults={"region": "eu-west-1", "enforce_mfa": False}))
+
+
+@pytest.fixture
+def careless(config: Path) -> Path:
+    """A copy of the blueprints whose identity.tf lets every tier group assume any role."""
+    blueprints = config.parent / "blueprints"
+    shutil.copytree(ROOT / "blueprints", blueprints)
+    template = blueprints / "terraform" / "identity.tf.j2"
+    template.write_text(template.read_text() + WIDE_GROUP_POLICY, encoding="utf-8")
+    return blueprints
+
+
+WIDE_GROUP_POLICY = """
+resource "aws_iam_group_policy" "tier_admin__anything" {
+  provider = aws.{{ plan.identity.alias }}
+  name     = "AssumeAnything"
+  group    = aws_iam_group.tier_admin.name
+  policy   = "{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": {\\"Sid\\": \\"Wide\\", \\"Effect\\": \\"Allow\\", \\"Action\\": \\"sts:AssumeRole\\", \\"Resource\\": \\"*\\"}}"
+}
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize("enforce_mfa", [True, False])
+def test_render_writes_what_passes_the_audit(config: Path, enforce_mfa: bool) -> None:
+    defaults = {"region": "eu-west-1", "enforce_mfa": enforce_mfa}
+    write_config(config.parent, minimal(defaults=defaults))
+    result = runner.invoke(app, ["render"])
+    assert result.exit_code == 0, result.output
+    flags = [] if enforce_mfa else ["--no-enforce-mfa"]
+    audited = runner.invoke(app, ["audit", *flags])
+    assert audited.exit_code == 0, audited.output
+
+
+def test_render_refuses_a_violating_output_and_writes_nothing(config: Path, careless: Path) -> None:
+    result = runner.invoke(app, ["render", "--blueprints", str(careless)])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert re.search(
+        r"violation \(invariant 5\) \[AdminMFAGroup\]: group AdminMFAGroup may assume roles "
+        r"outside tier admin: arn:aws:iam::111111111111:role/mfagen-audit-role, .*\n"
+        r"    allowed by terraform/identity.tf:\d+ aws_iam_group_policy.tier_admin__anything "
+        r"\(AssumeAnything\) statement Wide\n",
+        result.stderr,
+    )
+    assert result.stderr.endswith(
+        "mfagen: error: output: refusing to write: the rendered IAM breaks mfagen's security "
+        "invariants (1 violation); nothing written\n"
+        "  hint: fix the cause, or pass --no-audit to write it anyway\n"
+    )
+    assert not (config.parent / "output").exists()
+
+
+def test_render_no_audit_writes_anyway(config: Path, careless: Path) -> None:
+    result = runner.invoke(app, ["render", "--blueprints", str(careless), "--no-audit"])
+    assert result.exit_code == 0, result.output
+    assert "AssumeAnything" in (config.parent / "output" / "terraform" / "identity.tf").read_text()
+    assert runner.invoke(app, ["audit", "--no-enforce-mfa"]).exit_code == 1
+
+
+def test_render_refusal_as_json(config: Path, careless: Path) -> None:
+    result = runner.invoke(app, ["render", "--blueprints", str(careless), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert data["errors"][0]["path"] == "output"
+    assert [v["invariant"] for v in data["audit"]["violations"]] == ["5"]
+
+
+def test_render_check_does_not_audit(config: Path, careless: Path) -> None:
+    result = runner.invoke(app, ["render", "--check", "--blueprints", str(careless)])
+    assert result.exit_code == 1, result.output
+    assert "violation" not in result.output

@@ -1,0 +1,154 @@
+"""Reading the committed Terraform into principals and policies, and refusing what it cannot."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mfagen import hcl
+from mfagen.audit import AuditInputError, audit_files, module
+from mfagen.audit.model import Module
+
+from .cases import Files, add, rendered, replace
+
+
+def read(files: Files) -> Module:
+    return module.read({p: t for p, t in files.items() if p.startswith("terraform/")})
+
+
+def test_reads_the_example_module() -> None:
+    found = read(rendered("accounts"))
+    assert found.identity_account == "111111111111"
+    assert dict(found.accounts) == {
+        "identity": "111111111111",
+        "dev": "222222222222",
+        "prod": "333333333333",
+    }
+    assert found.tiers == ("admin", "data-eng", "deployer", "readonly", "s3")
+    assert {r.arn for r in found.tier_roles("admin")} == {
+        "arn:aws:iam::111111111111:role/mfa/AdminMFARole",
+        "arn:aws:iam::222222222222:role/mfa/AdminMFARole",
+        "arn:aws:iam::333333333333:role/mfa/AdminMFARole",
+    }
+    bob = next(u for u in found.users if u.name == "bob")
+    assert bob.arn == "arn:aws:iam::111111111111:user/bob"
+    assert found.tiers_of(bob) == ("deployer", "s3")
+    assert (bob.where.file, bob.where.line) == ("terraform/users.tf", 12)
+    dave = next(u for u in found.users if u.name == "dave")
+    assert found.tiers_of(dave) == ()
+    assert dave.groups == ("self_service",)
+
+
+def test_policies_carry_file_line_and_sid() -> None:
+    found = read(rendered("accounts"))
+    manage = found.policies[0]
+    refs = {s.ref.sid: s.ref for s in manage.policy.statements}
+    deny = refs["DenyAllExceptListedIfNoMFA"]
+    assert (deny.file, deny.address, deny.policy) == (
+        "terraform/identity.tf",
+        "aws_iam_policy.manage_mfa",
+        "ManageMFAPolicy",
+    )
+    assert (
+        '"Sid": "DenyAllExceptListedIfNoMFA"'
+        in rendered("accounts")["terraform/identity.tf"].split("\n")[deny.line - 1]
+    )
+
+
+def test_the_heredoc_escape_reaches_iam_as_a_policy_variable() -> None:
+    found = read(rendered("accounts"))
+    own = next(
+        s
+        for s in found.policies[0].policy.statements
+        if s.ref.sid == "AllowManagingOwnUserMFAAndKeys"
+    )
+    assert own.resources is not None
+    assert own.resources.patterns == ("arn:aws:iam::111111111111:user/${aws:username}",)
+
+
+def test_attachments_resolve_for_each_and_references() -> None:
+    found = read(rendered("accounts"))
+    admin = found.group("tier_admin")
+    assert sorted((a.kind, a.name) for a in admin.policies) == [
+        ("customer", "arn:aws:iam::111111111111:policy/mfa/ManageMFAPolicy"),
+        ("inline", "AllowAssumeTierRoles"),
+        ("managed", "arn:aws:iam::aws:policy/AdministratorAccess"),
+    ]
+    role = next(r for r in found.roles if r.key == "dev__data-eng")
+    assert sorted((a.kind, a.name) for a in role.policies) == [
+        ("inline", "TierStatements"),
+        ("managed", "arn:aws:iam::aws:policy/AmazonAthenaFullAccess"),
+    ]
+
+
+def test_tags_of_a_large_tier() -> None:
+    found = read(rendered("large-tier"))
+    dev = next(u for u in found.users if u.name == "dev010")
+    assert dev.tags == (("mfagen-tier-developer", "true"),)
+    assert found.tiers_of(dev) == ("developer", "readonly")
+
+
+def test_hand_written_resources_are_read_too() -> None:
+    document = {"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}
+    extra = f"""
+resource "aws_iam_user_policy" "extra" {{
+  provider = aws.identity
+  user     = "dave"
+  name     = "Extra"
+  policy   = {hcl.string(json.dumps(document))}
+}}
+
+resource "aws_iam_access_key" "dave" {{
+  provider = aws.identity
+  user     = "dave"
+}}
+"""
+    files = add(rendered("accounts"), "terraform/extra.tf", extra)
+    found = read(files)
+    dave = next(u for u in found.users if u.name == "dave")
+    assert [(a.kind, a.name) for a in dave.policies] == [("inline", "Extra")]
+    assert [(s.invariant, s.where.address) for s in found.strays] == [
+        ("4", "aws_iam_access_key.dave")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new", "message"),
+    [
+        ("terraform/users.tf", "locals {", "locals {{", "not valid HCL"),
+        ("terraform/identity.tf", '"Effect": "Deny"', '"Effect": "Deny",', "not valid JSON"),
+        ("terraform/identity.tf", "$${aws:username}", "${aws:username}", "Terraform expression"),
+        ("terraform/identity.tf", '"BoolIfExists"', '"BoolIfExist"', "unknown condition operator"),
+        (
+            "terraform/providers.tf",
+            'allowed_account_ids = ["333333333333"]',
+            "",
+            "allowed_account_ids",
+        ),
+        ("terraform/users.tf", "each.value.groups", "var.groups", "'var.groups'"),
+    ],
+)
+def test_unreadable_input_is_refused_with_its_file(
+    path: str, old: str, new: str, message: str
+) -> None:
+    files = replace(rendered("accounts"), path, old, new, 1)
+    with pytest.raises(AuditInputError, match=message) as caught:
+        audit_files(files, "output")
+    assert caught.value.path.startswith("terraform/")
+    assert caught.value.exit_code == 2
+
+
+def test_an_error_after_the_users_block_names_its_own_line() -> None:
+    files = rendered("large-tier")
+    broken = files["terraform/users.tf"].replace("force_destroy = true", "force_destroy = = true")
+    line = broken.split("\n").index("  force_destroy = = true") + 1
+    with pytest.raises(AuditInputError, match="not valid HCL") as caught:
+        audit_files({**files, "terraform/users.tf": broken}, "output")
+    assert (caught.value.path, caught.value.line) == ("terraform/users.tf", line)
+
+
+def test_override_files_are_refused() -> None:
+    files = add(rendered("accounts"), "terraform/override.tf", "")
+    with pytest.raises(AuditInputError, match="merges this file"):
+        audit_files(files, "output")
