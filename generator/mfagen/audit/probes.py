@@ -154,14 +154,16 @@ def request(actor: Actor, action: str, resource: str, ctx: Context) -> Request:
 
 def role_targets(roles: Iterable[tuple[str, str, str]], accounts: Iterable[str]) -> list[str]:
     """Roles to try sts:AssumeRole on, from (account, path+name, ARN) of the module's roles:
-    each of them; each name in the first module account that lacks it and in a foreign
-    account (policies that match role names in any account); an unrelated role everywhere."""
+    each of them; each name in a foreign account (policies that match role names in any
+    account); an unrelated role at the root path everywhere.
+
+    mfagen owns its IAM path in its accounts (a large configuration's self-service policy
+    names that path per account, and `mfagen render` refuses the fallback when the path is
+    `/`): roles at that path that the module does not create are not probed."""
     found = {arn for _, _, arn in roles}
-    present = {(account, name) for account, name, _ in roles}
     everywhere = sorted({*accounts, FOREIGN_ACCOUNT})
     for name in sorted({name for _, name, _ in roles}):
-        lacking = next((a for a in everywhere if (a, name) not in present), FOREIGN_ACCOUNT)
-        found |= {f"arn:aws:iam::{a}:role{name}" for a in (lacking, FOREIGN_ACCOUNT)}
+        found.add(f"arn:aws:iam::{FOREIGN_ACCOUNT}:role{name}")
     found |= {f"arn:aws:iam::{a}:role/mfagen-audit-role" for a in everywhere}
     return sorted(found)
 
