@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
@@ -32,6 +33,9 @@ _IGNORE_AWS_PROFILE = {"profile": (None, None, None, None)}
 
 # A client from boto3; boto3 ships no type information.
 AwsClient = Any
+
+# Inherited from the outer environment by subprocesses; everything else is set explicitly.
+_PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
 @dataclass(frozen=True)
@@ -110,3 +114,30 @@ def caller_account(endpoint_url: str, credentials: StaticCredentials) -> str:
 
 def role_names(iam: AwsClient) -> set[str]:
     return {str(role["RoleName"]) for role in iam.list_roles()["Roles"]}
+
+
+def subprocess_env(
+    endpoint_url: str, home: Path, credentials: StaticCredentials | None = None
+) -> dict[str, str]:
+    """Complete environment for AWS CLI / Terraform subprocesses, pointed at ``endpoint_url``.
+
+    HOME is ``home`` (its ``.aws/config`` and ``.aws/credentials`` are the only AWS files read);
+    nothing else is inherited (no AWS_PROFILE, proxies, or real credentials). Static
+    credentials go into the environment only when given.
+    """
+    passthrough = {name: os.environ[name] for name in _PASSTHROUGH_ENV if name in os.environ}
+    return {
+        **passthrough,
+        "HOME": str(home),
+        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ENDPOINT_URL_IAM": endpoint_url,
+        "AWS_ENDPOINT_URL_STS": endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_PAGER": "",
+        "NO_PROXY": "127.0.0.1,localhost",
+        **(credentials.as_env() if credentials is not None else {}),
+    }

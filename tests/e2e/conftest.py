@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from . import accounts
+from .deploy import Deployments
 from .motoserver import MotoEndpoint, running_moto_server
 from .tooling import (
     Terraform,
@@ -22,8 +23,6 @@ from .tooling import (
 
 IDENTITY_ACCOUNT_ID = "111111111111"
 
-# Inherited from the outer environment by subprocesses; everything else is set explicitly.
-_PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 _STATIC_CREDENTIAL_ENV = frozenset(
     {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 )
@@ -34,6 +33,22 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoEndp
     """One moto server (127.0.0.1, free port) for the session; reset it per test."""
     with running_moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
         yield endpoint
+
+
+@pytest.fixture(autouse=True)
+def _no_moto_gaps(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose tools called an action moto does not implement (it answers HTTP 500).
+
+    The AWS provider retries such errors for minutes or works around them silently; either
+    way the endpoint did not do what AWS would have done, so the test proves less than it says.
+    """
+    servers = ("moto_endpoint", "deployments_moto")
+    endpoints = [request.getfixturevalue(name) for name in servers if name in request.fixturenames]
+    marks = [(endpoint, endpoint.log_size()) for endpoint in endpoints]
+    yield
+    gaps = sorted({action for e, mark in marks for action in e.unimplemented_actions(mark)})
+    if gaps:
+        pytest.fail(f"moto does not implement {gaps}, which this test's tools called")
 
 
 @pytest.fixture
@@ -78,22 +93,7 @@ def aws_env(
     Nothing else is inherited (no AWS_PROFILE, proxies, or real credentials).
     Terraform-specific variables are in ``tf_env``.
     """
-    passthrough = {name: os.environ[name] for name in _PASSTHROUGH_ENV if name in os.environ}
-    return {
-        **passthrough,
-        "HOME": str(aws_home),
-        "AWS_CONFIG_FILE": str(aws_home / ".aws" / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(aws_home / ".aws" / "credentials"),
-        "AWS_ENDPOINT_URL": fresh_moto.url,
-        "AWS_ENDPOINT_URL_IAM": fresh_moto.url,
-        "AWS_ENDPOINT_URL_STS": fresh_moto.url,
-        "AWS_DEFAULT_REGION": accounts.REGION,
-        "AWS_REGION": accounts.REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_PAGER": "",
-        "NO_PROXY": "127.0.0.1,localhost",
-        **deployer_credentials.as_env(),
-    }
+    return accounts.subprocess_env(fresh_moto.url, aws_home, deployer_credentials)
 
 
 @pytest.fixture
@@ -152,3 +152,26 @@ def aws_cli() -> Path:
     if not cli.is_file():
         pytest.skip(f"AWS CLI not installed next to {sys.executable}")
     return cli
+
+
+@pytest.fixture(scope="session")
+def deployments_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoEndpoint]:
+    """A second moto server, never reset: it holds the applied example deployments."""
+    with running_moto_server(tmp_path_factory.mktemp("moto-deployments")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def deployments(
+    deployments_moto: MotoEndpoint,
+    terraform_tooling: TerraformTooling,
+    terraform_cli_config: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Deployments:
+    """``deployments.get(case)``: the golden case's config rendered and applied, once a session."""
+    return Deployments(
+        endpoint=deployments_moto,
+        root=tmp_path_factory.mktemp("deployments"),
+        terraform_binary=terraform_tooling.terraform,
+        cli_config=terraform_cli_config,
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ _READY_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 10.0
 _POLL_INTERVAL_S = 0.05
 _HTTP_TIMEOUT_S = 10.0
+_NOT_IMPLEMENTED = re.compile(r"The (\w+) action has not been implemented")
 
 
 class MotoServerError(RuntimeError):
@@ -38,11 +40,12 @@ def free_loopback_port() -> int:
         return port
 
 
+MOTO_ENTRY = Path(__file__).with_name("moto_entry.py")
+
+
 def moto_server_command(host: str, port: int) -> list[str]:
-    """Prefer the venv's `moto_server` script next to the interpreter."""
-    script = Path(sys.executable).parent / "moto_server"
-    base = [str(script)] if script.is_file() else [sys.executable, "-m", "moto.server"]
-    return [*base, "-H", host, "-p", str(port)]
+    """moto's server through `moto_entry.py`, which fills one gap the AWS provider hits."""
+    return [sys.executable, str(MOTO_ENTRY), "-H", host, "-p", str(port)]
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,13 @@ class RecordedRequest:
     def action(self) -> str | None:
         return self.query_params.get("Action")
 
+    @property
+    def access_key_id(self) -> str | None:
+        """The access key id that signed the request (SigV4 ``Credential=KEY/...``)."""
+        authorization = self.headers.get("Authorization", "")
+        _, found, rest = authorization.partition("Credential=")
+        return rest.split("/", 1)[0] if found else None
+
 
 def _decode_recording_line(line: str) -> RecordedRequest:
     entry = json.loads(line)
@@ -79,6 +89,19 @@ class MotoEndpoint:
     """Handle on a running moto server: its URL and the `/moto-api` controls."""
 
     url: str
+    log_path: Path | None = None
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path is not None else 0
+
+    def unimplemented_actions(self, since: int = 0) -> list[str]:
+        """Actions moto answered with HTTP 500 "not implemented", logged after byte ``since``."""
+        if self.log_path is None:
+            return []
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode("utf-8", errors="replace")
+        return sorted(set(_NOT_IMPLEMENTED.findall(text)))
 
     def _call(self, path: str, method: str = "POST") -> bytes:
         request = urllib.request.Request(f"{self.url}{path}", method=method, data=b"")
@@ -153,7 +176,7 @@ class MotoServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        endpoint = MotoEndpoint(url=f"http://{self.host}:{port}")
+        endpoint = MotoEndpoint(url=f"http://{self.host}:{port}", log_path=self.log_path)
         self._wait_until_ready(endpoint)
         endpoint.reset()
         return endpoint

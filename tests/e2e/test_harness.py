@@ -1,9 +1,11 @@
-"""Smoke tests of the e2e harness itself: moto accounts, Terraform, AWS CLI MFA prompts."""
+"""Smoke tests of the e2e harness itself: moto accounts, AWS CLI and botocore MFA prompts.
+
+Terraform against the endpoint is proven on mfagen's own modules (test_apply.py,
+test_converge.py), which superseded the hand-written probe modules that used to live here.
+"""
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,22 +14,12 @@ import pytest
 
 from . import accounts
 from .motoserver import MotoEndpoint
-from .tooling import TerraformFactory
 
 MEMBER_ACCOUNT_ID = "222222222222"
-MODULES = Path(__file__).parent / "modules"
-TWO_ACCOUNTS_MODULE = MODULES / "two_accounts"
-IAM_SHAPES_MODULE = MODULES / "iam_shapes"
-PROBE_ROLE = "harness-probe"
 MFA_SERIAL = "arn:aws:iam::111111111111:mfa/alice"
 MFA_CODE = "123456"
 
 pytestmark = pytest.mark.e2e
-
-
-def copy_module(source: Path, destination: Path) -> Path:
-    shutil.copytree(source, destination)
-    return destination
 
 
 def write_mfa_profiles(aws_home: Path, source_keys: accounts.StaticCredentials) -> str:
@@ -59,62 +51,6 @@ def test_caller_identity_is_the_identity_account(
     identity_account_id: str,
 ) -> None:
     assert accounts.caller_account(fresh_moto.url, deployer_credentials) == identity_account_id
-
-
-@pytest.mark.terraform
-def test_two_account_module_applies_and_converges(
-    terraform_in: TerraformFactory,
-    tmp_path: Path,
-    fresh_moto: MotoEndpoint,
-    deployer_credentials: accounts.StaticCredentials,
-    identity_account_id: str,
-) -> None:
-    terraform = terraform_in(copy_module(TWO_ACCOUNTS_MODULE, tmp_path / "root"))
-
-    terraform.init()
-    terraform.apply()
-    plan = terraform.plan()
-
-    assert plan.returncode == 0, plan.describe()
-    identity_iam = accounts.client(fresh_moto.url, "iam", deployer_credentials)
-    member_keys = accounts.assume_role(
-        fresh_moto.url, deployer_credentials, accounts.role_arn(MEMBER_ACCOUNT_ID)
-    )
-    member_iam = accounts.client(fresh_moto.url, "iam", member_keys)
-    assert accounts.caller_account(fresh_moto.url, member_keys) == MEMBER_ACCOUNT_ID
-    assert PROBE_ROLE in accounts.role_names(identity_iam)
-    assert PROBE_ROLE in accounts.role_names(member_iam)
-    assert member_iam.get_role(RoleName=PROBE_ROLE)["Role"]["Arn"] == (
-        f"arn:aws:iam::{MEMBER_ACCOUNT_ID}:role/{PROBE_ROLE}"
-    )
-    default_iam = accounts.client_in_account(
-        fresh_moto.url, "iam", accounts.MOTO_DEFAULT_ACCOUNT_ID
-    )
-    assert PROBE_ROLE not in accounts.role_names(default_iam)
-    assert identity_account_id != accounts.MOTO_DEFAULT_ACCOUNT_ID
-
-
-@pytest.mark.terraform
-def test_heredoc_iam_shapes_converge_and_drift_is_detected(
-    terraform_in: TerraformFactory,
-    tmp_path: Path,
-    fresh_moto: MotoEndpoint,
-    deployer_credentials: accounts.StaticCredentials,
-) -> None:
-    terraform = terraform_in(copy_module(IAM_SHAPES_MODULE, tmp_path / "root"))
-    terraform.init()
-    terraform.apply()
-
-    converged = terraform.plan()
-    iam = accounts.client(fresh_moto.url, "iam", deployer_credentials)
-    trust = iam.get_role(RoleName="admin")["Role"]["AssumeRolePolicyDocument"]
-    trust["Statement"][0]["Condition"]["Bool"]["aws:MultiFactorAuthPresent"] = "false"
-    iam.update_assume_role_policy(RoleName="admin", PolicyDocument=json.dumps(trust))
-    drifted = terraform.plan()
-
-    assert converged.returncode == 0, converged.describe()
-    assert drifted.returncode == 2, drifted.describe()
-    assert '"aws:MultiFactorAuthPresent" = "false" -> "true"' in drifted.stdout
 
 
 def test_aws_cli_prompts_for_mfa_and_sends_the_code(
