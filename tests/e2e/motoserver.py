@@ -26,6 +26,7 @@ _READY_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 10.0
 _POLL_INTERVAL_S = 0.05
 _HTTP_TIMEOUT_S = 10.0
+_RESET_TIMEOUT_S = 180.0
 _NOT_IMPLEMENTED = re.compile(r"The (\w+) action has not been implemented")
 
 
@@ -103,10 +104,10 @@ class MotoEndpoint:
             text = log.read().decode("utf-8", errors="replace")
         return sorted(set(_NOT_IMPLEMENTED.findall(text)))
 
-    def _call(self, path: str, method: str = "POST") -> bytes:
+    def _call(self, path: str, method: str = "POST", timeout: float = _HTTP_TIMEOUT_S) -> bytes:
         request = urllib.request.Request(f"{self.url}{path}", method=method, data=b"")
         try:
-            with urllib.request.urlopen(request, timeout=_HTTP_TIMEOUT_S) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 body: bytes = response.read()
                 return body
         except urllib.error.URLError as error:
@@ -121,7 +122,9 @@ class MotoEndpoint:
 
     def reset(self) -> None:
         """Drop all state in all accounts, and stop/clear the request recording."""
-        self._call("/moto-api/reset")
+        # A reset reloads AWS's ~1,600 managed policies into every account touched so far:
+        # seconds on a busy 2-core machine, not milliseconds.
+        self._call("/moto-api/reset", timeout=_RESET_TIMEOUT_S)
         self._call("/moto-api/recorder/stop-recording")
         self._call("/moto-api/recorder/reset-recording")
 
