@@ -349,7 +349,10 @@ HINT_DEVICE = "device names are unique in an account: set mfa_device: to a disti
         (
             {"alice": {"mfa_device": "phone"}, "bob": {"mfa_device": "Phone"}},
             "users.bob.mfa_device",
-            "MFA device name 'Phone' is already used by user 'alice'",
+            (
+                "MFA device name 'Phone' is already used by user 'alice' as 'phone' (IAM names "
+                "ignore case)"
+            ),
         ),
         (
             {"alice": {}, "bob": {"mfa_device": "alice"}},

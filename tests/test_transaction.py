@@ -167,3 +167,46 @@ def test_sigkill_at_any_moment_leaves_old_or_new_output(tmp_path: Path) -> None:
         assert _tree(out) == old
     assert not list(out.rglob(f"*{transaction.TEMP_SUFFIX}"))
     assert any(state == "old" for *_, state in hits), hits
+
+
+def test_two_render_processes_into_one_folder_never_interleave(tmp_path: Path) -> None:
+    """Two real `mfagen render` processes race for one folder: one waits, neither tears it.
+
+    The test holds the folder's lock while both processes render in memory, so both reach
+    the lock together; once it is released each writes in turn and exits 0, and the folder
+    holds exactly the clean output of one of them, with no staged files or journal left.
+    """
+    first = _large_config(tmp_path, 200)
+    second = write_config(
+        tmp_path,
+        minimal(users={f"other{n:03d}": {"tiers": ["admin"]} for n in range(80)}),
+        name="second.yaml",
+    )
+    out = tmp_path / "out"
+
+    def render(config: Path, folder: Path) -> list[str]:
+        return [sys.executable, "-m", "mfagen", "render", str(config), "--out", str(folder)]
+
+    started = time.monotonic()
+    subprocess.run(render(first, tmp_path / "clean-first"), check=True, capture_output=True)
+    duration = time.monotonic() - started
+    subprocess.run(render(second, tmp_path / "clean-second"), check=True, capture_output=True)
+    clean = [_tree(tmp_path / "clean-first"), _tree(tmp_path / "clean-second")]
+    with transaction.locked(out):
+        processes = [
+            subprocess.Popen(
+                render(config, out),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for config in (first, second)
+        ]
+        time.sleep(2 * duration + 1)  # both have rendered and now wait for the lock
+        assert [p.poll() for p in processes] == [None, None]
+        assert list(out.iterdir()) == []
+    results = [process.communicate(timeout=120) for process in processes]
+    assert [p.returncode for p in processes] == [0, 0], results
+    assert _tree(out) in clean, "interleaved output"
+    assert not [p for p in out.rglob("*") if p.name.endswith(transaction.TEMP_SUFFIX)]
+    assert not (out / transaction.JOURNAL).exists()

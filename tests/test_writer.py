@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
 
-from mfagen import writer
+from mfagen import transaction, writer
 from mfagen.errors import OutputError
 
 FILES = writer.with_manifest({"terraform/a.tf": b"a\n", "profiles/alice/config": b"alice\n"})
@@ -111,3 +112,54 @@ def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
     writer.write(tmp_path, FILES)
     writer.write(tmp_path, {k: v + b"more\n" for k, v in FILES.items()})
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def _writable_despite_permissions(folder: Path) -> bool:
+    """Root (as in many containers) writes through any mode bits."""
+    probe = folder / "probe"
+    try:
+        probe.write_text("")
+    except PermissionError:
+        return False
+    probe.unlink()
+    return True
+
+
+def test_an_unwritable_folder_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    writer.write(out, FILES)
+    before = _tree(out)
+    (out / "profiles").chmod(0o555)
+    try:
+        if _writable_despite_permissions(out / "profiles"):
+            pytest.skip("running as root: mode bits do not stop writes")
+        new = writer.with_manifest({**FILES, "profiles/bob/config": b"bob\n"})
+        with pytest.raises(OutputError, match="cannot write: Permission denied"):
+            writer.write(out, new)
+    finally:
+        (out / "profiles").chmod(0o755)
+    assert _tree(out) == before
+    assert not [p for p in out.rglob("*") if p.name.endswith(transaction.TEMP_SUFFIX)]
+
+
+def test_a_write_denied_midway_is_refused_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the test above, where root ignores mode bits: the second staged file is denied."""
+    writer.write(tmp_path, FILES)
+    before = _tree(tmp_path)
+    real, calls = transaction._temporary, []
+
+    def denied_on_second(target: Path, content: bytes) -> Path:
+        calls.append(target)
+        if len(calls) == 2:
+            raise PermissionError(errno.EACCES, "Permission denied", str(target))
+        return real(target, content)
+
+    monkeypatch.setattr(transaction, "_temporary", denied_on_second)
+    changed = {path: content + b"changed\n" for path, content in FILES.items()}
+    with pytest.raises(OutputError, match="cannot write: Permission denied") as caught:
+        writer.write(tmp_path, writer.with_manifest(changed))
+    assert caught.value.hint == "check the folder and its permissions"
+    assert _tree(tmp_path) == before
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(transaction.TEMP_SUFFIX)]

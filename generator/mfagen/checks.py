@@ -234,8 +234,8 @@ def _statement(statement: Statement, loc: Loc) -> Iterator[Finding]:
 
 def _users(config: Config) -> Iterator[Finding]:
     lowered: dict[str, str] = {}
-    devices: dict[str, str] = {}
-    """Lowercased MFA device name -> its owner, described for a message."""
+    devices: dict[str, tuple[str, str]] = {}
+    """Lowercased MFA device name -> (its owner, described for a message; the name as written)."""
     for name, user in config.users.items():
         loc: Loc = ("users", name)
         if set(name) == {"."}:
@@ -257,16 +257,18 @@ def _users(config: Config) -> Iterator[Finding]:
         device = (user.mfa_device or name).lower()
         if device in devices:
             default = "" if user.mfa_device else " (by default, the user's name)"
+            owner, written = devices[device]
+            if written != (user.mfa_device or name):
+                owner += f" as {written!r} (IAM names ignore case)"
             yield Finding(
                 (*loc, "mfa_device") if user.mfa_device else loc,
-                f"MFA device name {user.mfa_device or name!r}{default} is already used by "
-                f"{devices[device]}",
+                f"MFA device name {user.mfa_device or name!r}{default} is already used by {owner}",
                 "device names are unique in an account: set mfa_device: to a distinct name",
                 of_key=not user.mfa_device,
             )
         unset = " (a device is named after its user unless mfa_device: is set)"
         owner = f"user {name!r}" + ("" if user.mfa_device else unset)
-        devices.setdefault(device, owner)
+        devices.setdefault(device, (owner, user.mfa_device or name))
         yield from _references(config.tiers, user.tiers, (*loc, "tiers"), "tier")
         if len(set(user.tiers)) > MAX_GROUPS_PER_USER:
             yield Finding(

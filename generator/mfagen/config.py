@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from mfagen import checks
+from mfagen import checks, credentials
 from mfagen.checks import did_you_mean
 from mfagen.errors import ConfigError, Problem
 from mfagen.loader import Document, Loc, load_file, type_name
@@ -30,6 +30,9 @@ class Loaded:
 def load(path: Path) -> Loaded:
     """Read, parse and validate `path`; raise ConfigError listing every problem found."""
     document = load_file(path)
+    leaks = credentials.problems(document)
+    if leaks:  # before the models, whose messages would echo the value
+        raise ConfigError(leaks)
     try:
         config = Config.model_validate(document.data)
     except ValidationError as exc:

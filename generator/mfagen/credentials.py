@@ -1,0 +1,110 @@
+"""Refuse AWS secrets pasted into accounts.yaml: access key ids, secret keys, session tokens.
+
+accounts.yaml is committed to a GitOps repository, so a credential in it leaks to everyone
+who can read the repository. Every string in the document, keys included, is scanned before
+the models see it (a model error would echo the value). Messages show a masked form only.
+
+Ids of users, roles, groups and policies (AIDA, AROA, AGPA, ANPA, ...) are not secrets and
+pass; AKIA (long-term access key) and ASIA (temporary access key) ids are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from mfagen.errors import Problem
+from mfagen.loader import Document, Loc, dotted
+
+HINT = (
+    "secrets never belong in accounts.yaml: remove it, and if it was ever committed, "
+    "deactivate and rotate the key in IAM"
+)
+
+ACCESS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+_SECRET_KEY = re.compile(r"[A-Za-z0-9/+=]{40}")
+_TOKEN = re.compile(r"[A-Za-z0-9/+=]{100,}")
+_TOKEN_PREFIXES = ("IQoJb3JpZ2lu", "FwoGZXIvYXdz", "AQoDYXdz", "AQoEXAMPLE")
+"""How STS session tokens start (base64 of their binary header)."""
+_SEPARATORS = re.compile(r"[\s\"'`,;()\[\]{}<>]+")
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*=")
+"""`aws_secret_access_key=...` pasted as one word: look at what follows the '='."""
+
+
+def problems(document: Document) -> list[Problem]:
+    """One problem for every string of the document, keys included, that looks like a secret."""
+    found = []
+    for loc, what, of_key in _walk(document.data, ()):
+        line, column = document.position(loc, of_key=of_key)
+        field = dotted(tuple(redact(part) if isinstance(part, str) else part for part in loc))
+        message = f"this {'key' if of_key else 'value'} holds {what}"
+        found.append(Problem(document.file, line, column, field, message, HINT))
+    return found
+
+
+def _walk(value: Any, loc: Loc) -> Iterator[tuple[Loc, str, bool]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and (what := describe(key)):
+                yield (*loc, key), what, True
+            yield from _walk(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, (*loc, index))
+    elif isinstance(value, str) and (what := describe(value)):
+        yield loc, what, False
+
+
+def describe(text: str) -> str:
+    """The secret `text` holds, masked ('an AWS access key id (AKIA…MPLE)'), or ''."""
+    match = ACCESS_KEY_ID.search(text)
+    if match:
+        kind = "access key id" if match[0].startswith("AKIA") else "temporary access key id"
+        return f"an AWS {kind} ({mask(match[0])})"
+    for word in _words(text):
+        if _is_token(word):
+            return f"what looks like an AWS session token ({mask(word)}, {len(word)} chars)"
+        if _is_secret_key(word):
+            return f"what looks like an AWS secret access key ({mask(word)})"
+    return ""
+
+
+def redact(text: str) -> str:
+    """`text` with every secret in it masked, for showing a key in a dotted path."""
+    text = ACCESS_KEY_ID.sub(lambda match: mask(match[0]), text)
+    for word in set(_words(text)):
+        if _is_token(word) or _is_secret_key(word):
+            text = text.replace(word, mask(word))
+    return text
+
+
+def mask(secret: str) -> str:
+    """`AKIAIOSFODNN7EXAMPLE` -> `AKIA…MPLE`: enough to recognise it, not to use it."""
+    return f"{secret[:4]}…{secret[-4:]}"
+
+
+def _words(text: str) -> Iterator[str]:
+    for word in _SEPARATORS.split(text):
+        yield word
+        assignment = _ASSIGNMENT.match(word)
+        if assignment:
+            yield word[assignment.end() :]
+
+
+def _mixed(word: str) -> bool:
+    return (
+        any(c.isupper() for c in word)
+        and any(c.islower() for c in word)
+        and any(c.isdigit() for c in word)
+    )
+
+
+def _is_secret_key(word: str) -> bool:
+    return bool(_SECRET_KEY.fullmatch(word)) and _mixed(word)
+
+
+def _is_token(word: str) -> bool:
+    if not _TOKEN.fullmatch(word):
+        return False
+    return word.startswith(_TOKEN_PREFIXES) or _mixed(word)
