@@ -4,14 +4,16 @@
 
 For each scale (S: 200 users, M: 2,000, L: 20,000; 60 accounts, 25 tiers each in 12
 accounts, 3 tiers per user) it generates a seeded config, then runs as separate processes:
-`mfagen render` into an empty folder, `mfagen render --check` (nothing changed) and
-`mfagen audit`, and prints the median wall time, the peak RSS, the files and bytes written,
-and the I/O floor: how long a bare Python process takes to write the same files.
+`mfagen render` into an empty folder (with its audit, as users run it, and with
+`--no-audit`), `mfagen render --check` (nothing changed) and `mfagen audit`, and prints the
+median wall time, the peak RSS (the largest of the runs), the files and bytes written, and the
+I/O floor: how long a bare Python process takes to write the same files.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import statistics
@@ -24,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import synthetic  # noqa: E402 - the benchmark's own module, beside this file
+import synthetic  # the benchmark's own module, beside this file
 
 FLOOR = """
 import sys
@@ -43,25 +45,26 @@ for relative, content in files:
 class Run:
     seconds: float
     peak_rss_mib: float
+    code: int = 0
 
 
 def timed(command: list[str], ok_codes: tuple[int, ...] = (0,)) -> Run:
     """Run `command`, returning its wall time and its own peak RSS (not the parent's)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code not in ok_codes:
-        error = process.stderr.read().decode() if process.stderr else ""
-        raise SystemExit(f"{' '.join(command)} exited {code}:\n{error}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a full pipe would block
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        if code not in ok_codes:
+            stderr.seek(0)
+            raise SystemExit(f"{' '.join(command)} exited {code}:\n{stderr.read().decode()}")
+    return Run(seconds, usage.ru_maxrss / 1024, code)
 
 
 def median(runs: list[Run]) -> Run:
-    return Run(
-        statistics.median(r.seconds for r in runs), max(r.peak_rss_mib for r in runs)
-    )
+    seconds = statistics.median(r.seconds for r in runs)
+    return Run(seconds, max(r.peak_rss_mib for r in runs), max(r.code for r in runs))
 
 
 def folder_size(folder: Path) -> tuple[int, int]:
@@ -73,27 +76,38 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
     config = synthetic.write(scale, workdir)
     mfagen = [sys.executable, "-m", "mfagen"]
     out = workdir / f"out-{scale.name}"
-    render_runs, floor_runs = [], []
+    copy = workdir / f"floor-{scale.name}"
+    render = [*mfagen, "render", str(config), "--out", str(out)]
+    audited, bare, floor = [], [], []
     for _ in range(runs):
-        shutil.rmtree(out, ignore_errors=True)
-        render_runs.append(timed([*mfagen, "render", str(config), "--out", str(out), "--no-audit"]))
-        copy = workdir / f"floor-{scale.name}"
+        # into an empty folder each time: every file is new, as in a first render
+        for command, runs_of in ((render, audited), ([*render, "--no-audit"], bare)):
+            shutil.rmtree(out, ignore_errors=True)
+            # exit 1: the audit refused to write (L: more users than IAM allows per account)
+            runs_of.append(timed(command, ok_codes=(0, 1)))
         shutil.rmtree(copy, ignore_errors=True)
-        floor_runs.append(timed([sys.executable, "-c", FLOOR, str(out), str(copy)]))
+        floor.append(timed([sys.executable, "-c", FLOOR, str(out), str(copy)]))
         shutil.rmtree(copy)
-    check = median([timed([*mfagen, "render", str(config), "--out", str(out), "--check"]) for _ in range(runs)])
+    check = median([timed([*render, "--check"]) for _ in range(runs)])
     audit = median([timed([*mfagen, "audit", str(out)], ok_codes=(0, 1)) for _ in range(runs)])
-    render, floor = median(render_runs), median(floor_runs)
+    full, plain, io = median(audited), median(bare), median(floor)
     files, size = folder_size(out)
     print(
-        f"{scale.name:>2} {scale.users:>6} users | render {render.seconds:6.2f} s "
-        f"{render.peak_rss_mib:6.0f} MiB | floor {floor.seconds:5.2f} s "
-        f"(render/floor {render.seconds / floor.seconds:4.1f}x) | check {check.seconds:5.2f} s "
-        f"{check.peak_rss_mib:5.0f} MiB | audit {audit.seconds:5.2f} s "
-        f"{audit.peak_rss_mib:5.0f} MiB | {files:,} files, {size / 2**20:6.1f} MiB",
+        f"{scale.name:>2} {scale.users:>6} users, {files:,} files, {size / 2**20:5.1f} MiB | "
+        f"render {full.seconds:5.2f} s {full.peak_rss_mib:4.0f} MiB "
+        f"({full.seconds / io.seconds:4.1f}x floor{', refused' if full.code else ''}) | "
+        f"render --no-audit {plain.seconds:5.2f} s {plain.peak_rss_mib:4.0f} MiB "
+        f"({plain.seconds / io.seconds:4.1f}x floor) | floor {io.seconds:5.2f} s | "
+        f"check {check.seconds:5.2f} s {check.peak_rss_mib:4.0f} MiB | "
+        f"audit {audit.seconds:5.2f} s {audit.peak_rss_mib:4.0f} MiB",
         flush=True,
     )
-    return {"render": render.seconds, "check": check.seconds, "audit": audit.seconds}
+    return {
+        "render": full.seconds,
+        "render --no-audit": plain.seconds,
+        "check": check.seconds,
+        "audit": audit.seconds,
+    }
 
 
 def main() -> None:
@@ -109,10 +123,9 @@ def main() -> None:
             if scale.name in wanted:
                 results[scale.name] = bench_scale(scale, Path(folder), args.runs)
     names = [name for name in ("S", "M", "L") if name in results]
-    for before, after in zip(names, names[1:], strict=False):
+    for before, after in itertools.pairwise(names):
         growth = ", ".join(
-            f"{what} x{results[after][what] / results[before][what]:.1f}"
-            for what in ("render", "check", "audit")
+            f"{what} x{results[after][what] / results[before][what]:.1f}" for what in results[after]
         )
         print(f"growth {before} -> {after} (10x users): {growth}")
 

@@ -220,6 +220,9 @@ class Condition:
         return not hit if self.negated else hit
 
 
+_ARN_COLONS = 5
+
+
 def _matcher(compare: Compare | None, values: tuple[str, ...]) -> Callable[[str], bool] | None:
     """One test for many literal values: a set for exact strings, one regex for wildcards."""
     if compare is _string:
@@ -230,9 +233,21 @@ def _matcher(compare: Compare | None, values: tuple[str, ...]) -> Callable[[str]
         return lambda request: request.casefold() in folded
     if compare in (_like, _arn):
         mode: Mode = "like" if compare is _like else "arn"
-        pattern = re.compile("|".join(f"(?:{compiled(v, mode).pattern})" for v in values), re.S)
-        return lambda request: pattern.fullmatch(request) is not None
+        # A value without wildcards matches itself alone (in ArnLike, when it has an ARN's six
+        # parts: otherwise nothing): a set test, not one more branch of the regex.
+        globs = [v for v in values if not _plain(v)]
+        exact = frozenset(
+            v for v in values if _plain(v) and (mode == "like" or v.count(":") >= _ARN_COLONS)
+        )
+        if not globs:
+            return exact.__contains__
+        pattern = re.compile("|".join(f"(?:{compiled(v, mode).pattern})" for v in globs), re.S)
+        return lambda request: request in exact or pattern.fullmatch(request) is not None
     return None
+
+
+def _plain(value: str) -> bool:
+    return "*" not in value and "?" not in value and "\x00" not in value
 
 
 def parse_condition(operator: str, key: str, raw: object) -> Condition:

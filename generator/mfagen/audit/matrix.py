@@ -74,6 +74,8 @@ class Access:
         self.tags_read = tags_read(self._pool)
         self._sets: dict[tuple[Any, ...], tuple[frozenset[int], frozenset[int]]] = {}
         self._stand_ins: dict[str, Actor] = {}
+        self._interned: dict[Actor, Actor] = {}
+        """One object per distinct stand-in: cache keys then compare by identity."""
         self._ids: dict[int, frozenset[int]] = {}
         self._index: dict[tuple[str, str], list[User]] | None = None
 
@@ -81,7 +83,8 @@ class Access:
         """Who asks for `user`'s class (see subjects.stand_in)."""
         found = self._stand_ins.get(user.name)
         if found is None:
-            found = self._stand_ins[user.name] = stand_in(user, self.module, self.tags_read)
+            made = stand_in(user, self.module, self.tags_read)
+            found = self._stand_ins[user.name] = self._interned.setdefault(made, made)
         return found
 
     def verdicts(

@@ -128,6 +128,14 @@ class Actor:
     kind: Literal["user", "role"]
     tags: tuple[tuple[str, str], ...] = ()
 
+    def __hash__(self) -> int:
+        # Actors key the audit's caches, millions of lookups: hash the fields once.
+        found: int | None = self.__dict__.get("_hash")
+        if found is None:
+            found = hash((self.name, self.arn, self.account, self.kind, self.tags))
+            object.__setattr__(self, "_hash", found)
+        return found
+
 
 def context(actor: Actor, mfa: MfaState, age: int | None = None) -> Context:
     found: dict[str, tuple[str, ...]] = {

@@ -62,29 +62,33 @@ def _parse(user: str, path: str, text: str) -> ProfileFile:
 def _sections(path: str, text: str) -> list[tuple[str, int, dict[str, str]]]:
     """The INI sections as Python's configparser reads them (strict), which botocore uses."""
     sections: list[tuple[str, int, dict[str, str]]] = []
+    names: set[str] = set()
+    values: dict[str, str] = {}
     last: str | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
-        if raw[0].isspace() and last is not None and sections:
-            values = sections[-1][2]
+        if last is not None and raw[0].isspace():
             values[last] = f"{values[last]}\n{line}"
             continue
-        if line.startswith("[") and line.endswith("]"):
+        if line[0] == "[" and line[-1] == "]":
             name = line[1:-1]
-            if any(section[0] == name for section in sections):
+            if name in names:
                 raise _unreadable(path, number, f"profile section [{name}] appears twice")
-            sections.append((name, number, {}))
+            names.add(name)
+            values = {}
+            sections.append((name, number, values))
             last = None
             continue
-        cut = min((i for i in (line.find("="), line.find(":")) if i > 0), default=-1)
-        if cut < 0 or not sections:
+        equals, colon = line.find("="), line.find(":")
+        cut = min(equals, colon) if equals > 0 and colon > 0 else max(equals, colon)
+        if cut <= 0 or not sections:
             raise _unreadable(path, number, f"not a profile line: {line!r}")
         key, value = line[:cut].strip().lower(), line[cut + 1 :].strip()
-        if key in sections[-1][2]:
+        if key in values:
             raise _unreadable(path, number, f"key {key!r} appears twice in [{sections[-1][0]}]")
-        sections[-1][2][key] = value
+        values[key] = value
         last = key
     return sections
 

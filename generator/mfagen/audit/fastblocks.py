@@ -1,0 +1,132 @@
+"""A fast reader for the plain block layout mfagen's blueprints write, or nothing.
+
+python-hcl2 (lark) takes most of an audit's time: the account files alone are about 60% of it,
+and loading its grammar costs a few hundred milliseconds before the first byte. The files
+mfagen writes use a small, fixed part of HCL: `#` comment lines, blocks with quoted labels,
+nested blocks without labels, one-line attributes (a plain quoted string, a whole number,
+true/false, a reference, a list of plain strings, `toset([...])`, an object of those over
+several lines) and `<<-EOT` heredocs.
+`parse` reads exactly that, line by line, and returns what python-hcl2 returns for it
+(tests/audit/test_fastblocks.py checks that on every rendered example and every mutant). Any
+line it does not know, a duplicate attribute, a string with an escape or an interpolation, and
+it returns None: the file goes to python-hcl2, which reads hand edits of any shape.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_PLAIN = r'"[^"\\$%\x00-\x1f]*"'
+_OPEN = re.compile(r'(?P<kind>[a-z_]+)(?P<labels>(?: "[\w-]+")*) \{')
+_NESTED = re.compile(r'(?P<name>[a-z_]+)(?P<labels>(?: "[\w-]+")*) \{')
+_ATTRIBUTE = re.compile(r"(?P<key>[a-z_]+) += (?P<value>.+)")
+_STRING = re.compile(_PLAIN)
+_NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
+_NAME = r"[a-z_][\w-]*"
+_REFERENCE = re.compile(rf"{_NAME}(?:\.{_NAME})+(?:\[each\.key\](?:\.{_NAME})+)?")
+_LIST = re.compile(rf"\[(?:{_PLAIN}(?:, {_PLAIN})*)?\]")
+_TOSET = re.compile(rf"toset\({_LIST.pattern}\)")
+_COMMENT = re.compile(r" *#[^\x00-\x1f]*")
+_HEREDOC = "<<-EOT"
+_MARKER = re.compile(r" *EOT")
+
+
+class _NotPlainError(Exception):
+    """The text leaves the plain layout: python-hcl2 reads it instead."""
+
+
+def parse(text: str) -> dict[str, Any] | None:
+    """python-hcl2's reading of `text` (quotes stripped, heredocs kept), or None."""
+    if "\t" in text or "\r" in text:
+        return None
+    try:
+        return _Parser(text.split("\n")).file()
+    except _NotPlainError:
+        return None
+
+
+def _labelled(labels: str, body: dict[str, Any]) -> dict[str, Any]:
+    """python-hcl2's nesting of a block's labels: `"a" "b" { }` is {"a": {"b": body}}."""
+    for label in reversed(re.findall(r'"([\w-]+)"', labels)):
+        body = {label: body}
+    return body
+
+
+class _Parser:
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.index = 0
+
+    def file(self) -> dict[str, Any]:
+        data: dict[str, list[Any]] = {}
+        while self.index < len(self.lines):
+            line = self.lines[self.index]
+            self.index += 1
+            if not line or _COMMENT.fullmatch(line):
+                continue
+            opened = _OPEN.fullmatch(line)
+            if opened is None:
+                raise _NotPlainError
+            entry = _labelled(opened["labels"], self.body(1))
+            data.setdefault(opened["kind"], []).append(entry)
+        return data
+
+    def body(self, depth: int, *, block: bool = True) -> dict[str, Any]:
+        """A block's lines (or a multi-line object's) up to the closing brace at `depth - 1`."""
+        indent = "  " * depth
+        body: dict[str, Any] = {}
+        while self.index < len(self.lines):
+            line = self.lines[self.index]
+            self.index += 1
+            if not line or _COMMENT.fullmatch(line):
+                continue
+            if line == indent[2:] + "}":
+                if block:
+                    body["__is_block__"] = True
+                return body
+            if not line.startswith(indent) or line[len(indent) : len(indent) + 1] in ("", " "):
+                raise _NotPlainError
+            content = line[len(indent) :]
+            nested = _NESTED.fullmatch(content)
+            if nested is not None and block:
+                if nested["name"] in body:
+                    raise _NotPlainError
+                body[nested["name"]] = [_labelled(nested["labels"], self.body(depth + 1))]
+                continue
+            attribute = _ATTRIBUTE.fullmatch(content)
+            if attribute is None or attribute["key"] in body:
+                raise _NotPlainError
+            if attribute["value"] == "{":
+                body[attribute["key"]] = self.body(depth + 1, block=False)
+            else:
+                body[attribute["key"]] = self.value(attribute["value"])
+        raise _NotPlainError
+
+    def value(self, raw: str) -> Any:
+        if raw == _HEREDOC:
+            return self.heredoc()
+        if _STRING.fullmatch(raw):
+            return raw[1:-1]
+        if _NUMBER.fullmatch(raw):
+            return int(raw)
+        if raw in ("true", "false"):
+            return raw == "true"
+        if _LIST.fullmatch(raw):
+            return [item[1:-1] for item in re.findall(_PLAIN, raw)]
+        if _REFERENCE.fullmatch(raw) or _TOSET.fullmatch(raw):
+            return f"${{{raw}}}"
+        raise _NotPlainError
+
+    def heredoc(self) -> str:
+        start = self.index
+        while self.index < len(self.lines):
+            line = self.lines[self.index]
+            self.index += 1
+            if _MARKER.fullmatch(line):
+                body = self.lines[start : self.index]
+                masked = "\n".join(body).replace("$${", "").replace("%%{", "")
+                if "${" in masked or "%{" in masked:
+                    raise _NotPlainError
+                return "\n".join([_HEREDOC, *body])
+        raise _NotPlainError
