@@ -200,7 +200,10 @@ class Terraform:
         return self.run("validate", "-no-color")
 
     def apply(self) -> TerraformResult:
-        return self.run("apply", "-auto-approve", "-input=false", "-no-color")
+        """One change at a time: moto's server is not safe against concurrent writes to one
+        account (a CreateUser that fails half-way is retried by the SDK and then answered
+        EntityAlreadyExists, seen with Terraform's default of 10 parallel creates)."""
+        return self.run("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=1")
 
     def plan(self) -> TerraformResult:
         """``plan -detailed-exitcode``: returncode 0 = converged, 2 = changes pending."""
