@@ -182,3 +182,12 @@ def test_validate_as_json(config: Path) -> None:
             }
         ],
     }
+
+
+def test_blueprints_missing_a_template_fall_back_to_the_packaged_one(config: Path) -> None:
+    blueprints = config.parent / "blueprints"
+    shutil.copytree(ROOT / "blueprints", blueprints)
+    (blueprints / "terraform" / "users.tf.j2").unlink()
+    result = runner.invoke(app, ["render", "--blueprints", str(blueprints)])
+    assert result.exit_code == 0, result.output
+    assert "aws_iam_user_group_membership" in Path("output/terraform/users.tf").read_text()

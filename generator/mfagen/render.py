@@ -20,16 +20,19 @@ PROFILES_DIR = "profiles"
 
 
 def environment(blueprints: Path | None = None) -> jinja2.Environment:
-    """The one Jinja2 environment: strict, no autoescape, HCL filters."""
+    """The one Jinja2 environment: strict, no autoescape, HCL filters.
+
+    `blueprints` overrides the templates it holds; any it lacks (an older copy, say) come
+    from the packaged blueprints.
+    """
+    root = importlib.resources.files("mfagen.blueprints")
+    loader: jinja2.BaseLoader = jinja2.FunctionLoader(lambda name: _packaged(root, name))
     if blueprints is not None:
         if not blueprints.is_dir():
             raise UsageError(
                 f"--blueprints {blueprints}: not a folder", "point it at a copy of blueprints/"
             )
-        loader: jinja2.BaseLoader = jinja2.FileSystemLoader(str(blueprints))
-    else:
-        root = importlib.resources.files("mfagen.blueprints")
-        loader = jinja2.FunctionLoader(lambda name: _packaged(root, name))
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(blueprints)), loader])
     env = jinja2.Environment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
