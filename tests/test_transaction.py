@@ -61,16 +61,16 @@ def test_crash_after_the_commit_point_is_finished_by_recovery(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writer.write(tmp_path, OLD)
-    real_replace = Path.replace
+    real_replace = os.replace
     count = []
 
-    def crash_on_second_rename(self: Path, target: Path) -> Path:
-        count.append(self)
-        if self.name != transaction.JOURNAL + transaction.TEMP_SUFFIX and len(count) == 3:
+    def crash_on_second_rename(source: str, target: str) -> None:
+        count.append(source)
+        if not source.endswith(transaction.JOURNAL + transaction.TEMP_SUFFIX) and len(count) == 3:
             raise KeyboardInterrupt
-        return real_replace(self, target)
+        real_replace(source, target)
 
-    monkeypatch.setattr(Path, "replace", crash_on_second_rename)
+    monkeypatch.setattr(os, "replace", crash_on_second_rename)
     with pytest.raises(KeyboardInterrupt):
         writer.write(tmp_path, NEW)
     monkeypatch.undo()

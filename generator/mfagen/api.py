@@ -120,9 +120,8 @@ def render_to(
     before = writer.read_admin_paths(out)
     if before and not lockout.admin_paths(validated.plan) and not allow_lockout:
         raise LockoutError(str(out), before)
-    changes = writer.diff(out, files)
-    writer.write(out, files)
-    return Rendered(validated, tuple(changes), checked=False, adoption=adoption)
+    written = writer.write(out, files)
+    return Rendered(validated, written.changes, checked=False, adoption=adoption)
 
 
 def audit(folder: Path, options: AuditOptions | None = None) -> AuditReport:

@@ -7,7 +7,7 @@ and never decide anything themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from mfagen import naming, policies
 from mfagen.checks import Finding
@@ -83,8 +83,10 @@ class User:
     tags: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
+    """One `[profile ...]` section. A named tuple, not a dataclass: a plan at scale holds
+    tens of thousands (2,000 users x 36 roles), and a tuple is built several times faster."""
+
     name: str
     region: str
     mfa_serial: str | None

@@ -65,7 +65,7 @@ def commit(out: Path, operations: Operations) -> None:
     """Apply `operations` to `out` as a whole; call with the folder locked."""
     staged = _stage(out, operations.contents)
     os.sync()  # the staged data reaches the disk before the journal can point at it
-    renames = [[staged[path].name, path] for path in sorted(staged)]
+    renames = [[staged[path], path] for path in sorted(staged)]
     journal: dict[str, object] = {"renames": renames, "removals": list(operations.removals)}
     _write_journal(out, journal)
     _replay(out, journal)
@@ -114,19 +114,22 @@ class Confinement:
     """Tells whether paths below `out` stay inside it, looking at each folder only once.
 
     Only a symlink can lead outside; plain folders and files are checked with one lstat.
+    Paths are plain strings: at 2,000 users a write asks about thousands of them.
     """
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self._known: dict[Path, bool] = {}
+        self._root = os.fspath(out)
+        self._known: dict[str, bool] = {}
 
-    def allows(self, target: Path) -> bool:
-        current = self.out
-        for part in target.relative_to(self.out).parts:
-            current = current / part
+    def allows(self, relative: str) -> bool:
+        """Whether `relative` (a POSIX path below the folder) stays inside it."""
+        current = self._root
+        for part in relative.split("/"):
+            current = f"{current}/{part}"
             known = self._known.get(current)
             if known is None:
-                known = not current.is_symlink() or inside(self.out, current)
+                known = not os.path.islink(current) or inside(self.out, Path(current))
                 self._known[current] = known
             if not known:
                 return False
@@ -141,15 +144,23 @@ def _strays(out: Path) -> Iterator[Path]:
             yield path
 
 
-def _stage(out: Path, contents: dict[str, bytes]) -> dict[str, Path]:
-    """Write every new content to a hidden temporary beside its target, or none at all."""
-    staged: dict[str, Path] = {}
+def _stage(out: Path, contents: dict[str, bytes]) -> dict[str, str]:
+    """Write every new content to a hidden temporary beside its target, or none at all;
+    relative path -> the temporary's name."""
+    staged: dict[str, str] = {}
+    root = os.fspath(out)
+    folders: set[str] = set()
     try:
         for path, content in contents.items():
-            staged[path] = _temporary(out / path, content)
+            target = f"{root}/{path}"
+            folder = os.path.dirname(target)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+            staged[path] = _temporary(target, content)
     except OSError as exc:
-        for temporary in staged.values():
-            temporary.unlink(missing_ok=True)
+        for path, name in staged.items():
+            _unlink(os.path.join(os.path.dirname(f"{root}/{path}"), name))
         where = exc.filename or out
         raise OutputError(
             str(where), f"cannot write: {exc.strerror}", "check the folder and its permissions"
@@ -157,17 +168,18 @@ def _stage(out: Path, contents: dict[str, bytes]) -> dict[str, Path]:
     return staged
 
 
-def _temporary(target: Path, content: bytes, *, sync: bool = False) -> Path:
-    """A new hidden file beside `target` holding `content` (mode 0644)."""
-    if not target.parent.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}{TEMP_SUFFIX}")
+def _temporary(target: str, content: bytes, *, sync: bool = False) -> str:
+    """A new hidden file beside `target` (its folder exists) holding `content` (mode 0644);
+    returns its name."""
+    folder, name = os.path.split(target)
+    temporary = f".{name}.{os.getpid()}{TEMP_SUFFIX}"
+    path = os.path.join(folder, temporary)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        descriptor = os.open(temporary, flags, 0o644)
+        descriptor = os.open(path, flags, 0o644)
     except FileExistsError:  # left by a killed process that had our pid: it is stray
-        temporary.unlink()
-        descriptor = os.open(temporary, flags, 0o644)
+        os.unlink(path)
+        descriptor = os.open(path, flags, 0o644)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
@@ -175,15 +187,21 @@ def _temporary(target: Path, content: bytes, *, sync: bool = False) -> Path:
                 handle.flush()
                 os.fsync(handle.fileno())
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        _unlink(path)
         raise
     return temporary
 
 
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
 def _write_journal(out: Path, journal: dict[str, object]) -> None:
     text = json.dumps(journal, indent=1).encode("utf-8")
-    temporary = _temporary(out / JOURNAL, text, sync=True)
-    temporary.replace(out / JOURNAL)
+    root = os.fspath(out)
+    temporary = _temporary(f"{root}/{JOURNAL}", text, sync=True)
+    os.replace(f"{root}/{temporary}", f"{root}/{JOURNAL}")
     _sync_folder(out)
 
 
@@ -192,15 +210,24 @@ def _replay(out: Path, journal: dict[str, object]) -> None:
     renames = journal.get("renames", [])
     removals = journal.get("removals", [])
     confinement = Confinement(out)
-    for staged_name, path in renames if isinstance(renames, list) else []:
-        if not (is_safe(path) and "/" not in staged_name and staged_name.endswith(TEMP_SUFFIX)):
+    root = os.fspath(out)
+    for entry in renames if isinstance(renames, list) else []:
+        staged_name, path = entry if isinstance(entry, list) and len(entry) == 2 else ("", "")
+        if not (
+            is_safe(path)
+            and isinstance(staged_name, str)
+            and "/" not in staged_name
+            and staged_name.endswith(TEMP_SUFFIX)
+            and confinement.allows(path)
+        ):
             continue
-        target = out / path
-        staged = target.parent / staged_name
-        if staged.is_file() and confinement.allows(target):
-            staged.replace(target)
+        target = f"{root}/{path}"
+        try:  # a staged file already renamed by an interrupted replay is gone: skip it
+            os.replace(os.path.join(os.path.dirname(target), staged_name), target)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            continue  # nor is a folder (a tampered journal) ever moved
     for path in removals if isinstance(removals, list) else []:
-        if is_safe(path) and confinement.allows(out / path):
+        if is_safe(path) and confinement.allows(path):
             (out / path).unlink(missing_ok=True)
             _prune(out, (out / path).parent)
     _sync_folder(out)

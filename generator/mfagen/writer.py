@@ -6,6 +6,7 @@ refuses to overwrite anything else, and never writes outside the folder.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,6 +34,8 @@ class WriteResult:
     written: tuple[str, ...]
     removed: tuple[str, ...]
     unchanged: int
+    changes: tuple[Change, ...] = ()
+    """What the write changed, as `diff` reports it."""
 
 
 _ADMINS = "# admin paths: "
@@ -76,69 +79,93 @@ def read_manifest(out: Path) -> set[str]:
 
 def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
     """What writing `files` (the manifest among them) into `out` would change."""
-    changes = [Change(transaction.JOURNAL, "interrupted")] if transaction.pending(out) else []
-    for path, content in sorted(files.items()):
-        current = _read(out / path)
-        if current is None:
-            changes.append(Change(path, "missing"))
-        elif current != content:
-            changes.append(Change(path, "changed"))
-    for path in sorted(read_manifest(out) - files.keys()):
-        if (out / path).exists():
-            changes.append(Change(path, "stale"))
-    return sorted(changes, key=lambda change: change.path)
+    interrupted = transaction.pending(out)
+    return _compare(out, files, read_manifest(out), interrupted=interrupted).changes
 
 
 def write(out: Path, files: dict[str, bytes]) -> WriteResult:
     """Make `out` hold exactly `files` (the manifest among them), as one transaction.
 
     Everything is checked before anything changes: a refused or failed write leaves the
-    folder as it was. An earlier write that was interrupted is finished first.
+    folder as it was. An earlier write that was interrupted is finished first. The result
+    says what changed, as `diff` would have said just before (read once, under the lock).
     """
     if out.exists() and not out.is_dir():
         raise OutputError(str(out), "is not a folder", "pass --out a folder (created if missing)")
     with transaction.locked(out):
+        interrupted = transaction.pending(out)
         transaction.recover(out)
-        owned = read_manifest(out)
-        confinement = transaction.Confinement(out)
-        pending = {}
-        for path, content in sorted(files.items()):
-            target = out / path
-            _check_inside(confinement, target)
-            current = _read(target)
-            if current == content:
-                continue
-            if current is not None and path not in owned and path != MANIFEST:
-                raise OutputError(
-                    str(target),
-                    "exists and was not written by mfagen",
-                    "move it away; mfagen never overwrites files it did not write",
-                )
-            pending[path] = content
-        stale = tuple(sorted(path for path in owned - files.keys() if (out / path).is_file()))
+        found = _compare(out, files, read_manifest(out), interrupted=interrupted, writing=True)
+        if found.pending or found.stale:
+            transaction.commit(out, transaction.Operations(found.pending, found.stale))
+    return WriteResult(
+        tuple(sorted(found.pending)),
+        found.stale,
+        len(files) - len(found.pending),
+        tuple(found.changes),
+    )
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    pending: dict[str, bytes]
+    """New contents, by relative path: files missing or different."""
+    stale: tuple[str, ...]
+    changes: list[Change]
+
+
+def _compare(
+    out: Path,
+    files: dict[str, bytes],
+    owned: set[str],
+    *,
+    interrupted: bool,
+    writing: bool = False,
+) -> _Comparison:
+    """Read each target once and compare. `writing` refuses what a write must not do:
+    overwrite a file mfagen did not write, or write through a symlink leading outside."""
+    confinement = transaction.Confinement(out)
+    root = os.fspath(out)
+    pending: dict[str, bytes] = {}
+    changes = [Change(transaction.JOURNAL, "interrupted")] if interrupted else []
+    for path, content in sorted(files.items()):
+        if writing:
+            _check_inside(confinement, out, path)
+        current = _read(f"{root}/{path}")
+        if current == content:
+            continue
+        if writing and current is not None and path not in owned and path != MANIFEST:
+            raise OutputError(
+                str(out / path),
+                "exists and was not written by mfagen",
+                "move it away; mfagen never overwrites files it did not write",
+            )
+        pending[path] = content
+        changes.append(Change(path, "missing" if current is None else "changed"))
+    stale = tuple(sorted(p for p in owned - files.keys() if os.path.isfile(f"{root}/{p}")))
+    if writing:
         for path in stale:
-            _check_inside(confinement, out / path)
-        if pending or stale:
-            transaction.commit(out, transaction.Operations(pending, stale))
-    return WriteResult(tuple(sorted(pending)), stale, len(files) - len(pending))
+            _check_inside(confinement, out, path)
+    changes += [Change(path, "stale") for path in stale]
+    return _Comparison(pending, stale, sorted(changes, key=lambda change: change.path))
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except (FileNotFoundError, NotADirectoryError):
         return None
     except IsADirectoryError:
-        raise OutputError(
-            str(path), "is a folder where mfagen writes a file", "move it away"
-        ) from None
+        raise OutputError(path, "is a folder where mfagen writes a file", "move it away") from None
     except OSError as exc:
-        raise OutputError(str(path), f"cannot read: {exc.strerror}") from None
+        raise OutputError(path, f"cannot read: {exc.strerror}") from None
 
 
-def _check_inside(confinement: transaction.Confinement, target: Path) -> None:
+def _check_inside(confinement: transaction.Confinement, out: Path, path: str) -> None:
     """Refuse a target that a symlink would send outside the output folder."""
-    if not confinement.allows(target):
+    if not confinement.allows(path):
+        target = out / path
         raise OutputError(
             str(target),
             f"resolves to {target.resolve()}, outside the output folder",
