@@ -27,6 +27,8 @@ _SECRET_KEY = re.compile(r"[A-Za-z0-9/+=]{40}")
 _TOKEN = re.compile(r"[A-Za-z0-9/+=]{100,}")
 _TOKEN_PREFIXES = ("IQoJb3JpZ2lu", "FwoGZXIvYXdz", "AQoDYXdz", "AQoEXAMPLE")
 """How STS session tokens start (base64 of their binary header)."""
+_SHORTEST = 20
+"""The shortest secret: an access key id (a secret key has 40 characters, a token 100)."""
 _SEPARATORS = re.compile(r"[\s\"'`,;()\[\]{}<>]+")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*=")
 """`aws_secret_access_key=...` pasted as one word: look at what follows the '='."""
@@ -58,6 +60,8 @@ def _walk(value: Any, loc: Loc) -> Iterator[tuple[Loc, str, bool]]:
 
 def describe(text: str) -> str:
     """The secret `text` holds, masked ('an AWS access key id (AKIA…MPLE)'), or ''."""
+    if len(text) < _SHORTEST:  # most strings (names, ids, tier lists): nothing fits in them
+        return ""
     match = ACCESS_KEY_ID.search(text)
     if match:
         kind = "access key id" if match[0].startswith("AKIA") else "temporary access key id"
