@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mfagen import hcl
-from mfagen.audit import fastpath
+from mfagen.audit import AuditInputError, fastpath
 from mfagen.audit.hclread import parse
 
 from .cases import rendered
@@ -60,6 +61,33 @@ def test_anything_else_goes_to_python_hcl2() -> None:
         text.replace("aws_iam_group.tier_admin.name", "local.admin_group", 1),
         text.replace('"alice" = {', "alice = {", 1),
         text.replace("    }\n", "    }\n\n", 1),
+    ):
+        remainder, fast = fastpath.split_users("users.tf", edited)
+        assert fast is None
+        assert remainder == edited
+
+
+def test_a_user_named_twice_is_an_error_on_its_line() -> None:
+    text = rendered("accounts")["terraform/users.tf"]
+    first = text.index('    "alice" = {')
+    entry = text[first : text.index("    }\n", first) + 6]
+    edited = text.replace(entry, entry + entry, 1)
+    line = edited[: first + len(entry)].count("\n") + 1
+    with pytest.raises(AuditInputError) as raised:
+        fastpath.split_users("users.tf", edited)
+    assert raised.value.line == line
+
+
+def test_the_block_must_close_as_mfagen_writes_it() -> None:
+    text = rendered("accounts")["terraform/users.tf"]
+    tags = '"mfagen-tier-admin" = "true"'
+    tagged = text.replace("tags   = {}", f"tags   = {{ {tags} }}", 1)
+    assert fastpath.split_users("users.tf", tagged)[1] is not None
+    for edited in (
+        text.replace("\n  }\n}\n", "\n  }\n", 1),
+        text.replace("\n  }\n}\n", "\n", 1),
+        text[: text.index("\n  }\n}\n") + 1],
+        tagged.replace(tags, f"{tags}, {tags}", 1),
     ):
         remainder, fast = fastpath.split_users("users.tf", edited)
         assert fast is None

@@ -11,8 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mfagen.audit import invariants, module, profiles, quotas, selfservice, subjects
+from mfagen.audit import (
+    invariants,
+    module,
+    profiles,
+    quotas,
+    selfscreen,
+    selfservice,
+    subjects,
+)
+from mfagen.audit.cells import Cells
 from mfagen.audit.errors import AuditInputError
+from mfagen.audit.folder import profile_texts
 from mfagen.audit.matrix import Access
 from mfagen.audit.model import Module
 from mfagen.audit.quotas import Limits
@@ -45,8 +55,13 @@ def audit_folder(folder: Path, options: Options | None = None) -> AuditReport:
                 files[path.relative_to(folder).as_posix()] = _text(path)
     profile_root = folder / PROFILES
     if profile_root.is_dir():
-        for path in sorted(profile_root.glob("*/config")):
-            files[f"{PROFILES}/{path.parent.name}/config"] = _text(path)
+        texts = profile_texts(profile_root, PROFILES)
+        if texts is None:  # something cannot be read: say what, as pathlib finds it
+            texts = {
+                f"{PROFILES}/{path.parent.name}/config": _text(path)
+                for path in sorted(profile_root.glob("*/config"))
+            }
+        files.update(texts)
     return audit_files(files, str(folder), options)
 
 
@@ -79,15 +94,25 @@ def _run(
     files: dict[str, profiles.ProfileFile],
     label: str,
     options: Options,
+    *,
+    shortcuts: bool = True,
 ) -> AuditReport:
+    """The invariants on a module read. `shortcuts=False` asks every question of every user
+    and class one by one (Access.shortcuts): slow, the reference the tests compare with."""
     classes = subjects.classes(found)
-    access = Access(found, classes)
+    access = Access(found, classes, shortcuts=shortcuts)
     findings: list[Finding] = [*invariants.strays(found), *invariants.trusts(found, access)]
-    for cls in classes:
-        devices = _devices(files.get(cls.representative.name))
-        findings += selfservice.check(access, cls, devices, enforce_mfa=options.enforce_mfa)
+    devices = {n: _devices(files.get(cls.representative.name)) for n, cls in enumerate(classes)}
+    screened = selfscreen.screen(access, devices, enforce_mfa=options.enforce_mfa)
+    for n, cls in enumerate(classes):
+        checks = screened.get(n)
+        if checks:  # the others: nothing to find (selfscreen.py)
+            findings += selfservice.check(
+                access, cls, devices[n], enforce_mfa=options.enforce_mfa, checks=checks
+            )
     findings += invariants.groups(found, access)
-    findings += invariants.profiles(found, access, files)
+    cells = Cells(access)
+    findings += invariants.profiles(found, access, files, cells)
     findings += quotas.check(found, options.limits)
     return AuditReport(
         folder=label,
@@ -95,7 +120,7 @@ def _run(
         accounts=found.accounts,
         tiers=found.tiers,
         roles=len(found.roles),
-        matrix=access.matrix(),
+        matrix=cells.matrix(),
         findings=merge(findings),
         limits=options.limits.as_dict(),
     )

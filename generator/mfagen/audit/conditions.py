@@ -167,6 +167,11 @@ class Condition:
             object.__setattr__(self, "_memo", {})
             object.__setattr__(self, "_any", _matcher(self.compare, self.values))
 
+    @property
+    def static(self) -> bool:
+        """No policy variable: the result depends on the request's values of `key` alone."""
+        return self._memo is not None
+
     def exact_values(self) -> frozenset[str] | None:
         """The only request values that can satisfy this test, when it is that strict.
 

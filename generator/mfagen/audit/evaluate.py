@@ -70,6 +70,23 @@ class Statement:
             self._by_action[request.action] = fits
         return fits
 
+    def may_apply(self, action: str) -> bool:
+        """Whether the statement can apply to some request for `action`, whatever else it asks.
+
+        Without a policy variable in Action/NotAction the answer depends on the action alone;
+        with one, the audit does not guess: True.
+        """
+        if any(ps.dynamic for ps in (self.actions, self.not_actions) if ps is not None):
+            return True
+        return self._action(Request(action, "", {}))
+
+    def only_on(self) -> frozenset[str] | None:
+        """The only resources the statement can apply to, when its Resource lists plain ARNs
+        (a pattern without wildcards or variables matches itself alone); else None."""
+        if self.resources is None or self.not_resources is not None:
+            return None
+        return self.resources.literals()
+
     def applies(self, request: Request) -> bool:
         """Action, resource and principal match (conditions aside)."""
         context = request.context

@@ -15,6 +15,7 @@ it returns None: the file goes to python-hcl2, which reads hand edits of any sha
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Any
 
 _PLAIN = r'"[^"\\$%\x00-\x1f]*"'
@@ -57,6 +58,9 @@ class _Parser:
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         self.index = 0
+        # Where heredocs may end, found in one pass: policies are most of the lines, and
+        # trying the marker's expression on each of them cost more than the rest together.
+        self.markers = [n for n, line in enumerate(lines) if line.endswith("EOT")]
 
     def file(self) -> dict[str, Any]:
         data: dict[str, list[Any]] = {}
@@ -79,7 +83,7 @@ class _Parser:
         while self.index < len(self.lines):
             line = self.lines[self.index]
             self.index += 1
-            if not line or _COMMENT.fullmatch(line):
+            if not line or (line.lstrip(" ")[:1] == "#" and _COMMENT.fullmatch(line)):
                 continue
             if line == indent[2:] + "}":
                 if block:
@@ -88,7 +92,7 @@ class _Parser:
             if not line.startswith(indent) or line[len(indent) : len(indent) + 1] in ("", " "):
                 raise _NotPlainError
             content = line[len(indent) :]
-            nested = _NESTED.fullmatch(content)
+            nested = _NESTED.fullmatch(content) if content[-1] == "{" else None
             if nested is not None and block:
                 if nested["name"] in body:
                     raise _NotPlainError
@@ -120,10 +124,9 @@ class _Parser:
 
     def heredoc(self) -> str:
         start = self.index
-        while self.index < len(self.lines):
-            line = self.lines[self.index]
-            self.index += 1
-            if _MARKER.fullmatch(line):
+        for marker in self.markers[bisect_left(self.markers, start) :]:
+            if _MARKER.fullmatch(self.lines[marker]):
+                self.index = marker + 1
                 body = self.lines[start : self.index]
                 masked = "\n".join(body).replace("$${", "").replace("%%{", "")
                 if "${" in masked or "%{" in masked:

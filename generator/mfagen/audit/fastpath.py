@@ -24,6 +24,8 @@ _TAG = r'"[\w.:/=+@-]+" = "[\w.:/=+@ -]*"'
 _TAGS = re.compile(rf"      tags {{1,3}}= (?:\{{\}}|\{{ (?P<pairs>{_TAG}(?:, {_TAG})*) \}})")
 _PAIR = re.compile(r'"([^"]*)" = "([^"]*)"')
 _END = "    }"
+_USER = re.compile(rf"{_ENTRY.pattern}\n{_GROUPS.pattern}\n{_TAGS.pattern}\n{_END}\n")
+"""One entry: its four lines, each ending with a line break (the block's `  }` follows)."""
 _LINES_PER_USER = 4
 
 
@@ -48,8 +50,10 @@ def split_users(file: str, text: str) -> tuple[str, FastLocals | None]:
         return text, None
     users: dict[str, Any] = {}
     index = start + 2
-    while index + _LINES_PER_USER <= len(lines) and lines[index] != _CLOSE[0]:
-        entry = _parse_entry(lines[index : index + _LINES_PER_USER])
+    position = len("\n".join(lines[:index])) + 1  # where line `index` starts in `text`
+    # One expression for an entry's four lines: 2,000 entries, one match each.
+    while (match := _USER.match(text, position)) is not None:
+        entry = _parse_entry(match)
         if entry is None:
             return text, None
         name, value = entry
@@ -57,6 +61,7 @@ def split_users(file: str, text: str) -> tuple[str, FastLocals | None]:
             raise AuditInputError(file, f"local.users holds {name!r} twice", line=index + 1)
         users[name] = value
         index += _LINES_PER_USER
+        position = match.end()
     if lines[index : index + 2] != list(_CLOSE):
         return text, None
     end = index + 2
@@ -64,14 +69,9 @@ def split_users(file: str, text: str) -> tuple[str, FastLocals | None]:
     return remainder, FastLocals({"users": users}, start + 1, end + 1)
 
 
-def _parse_entry(chunk: list[str]) -> tuple[str, dict[str, Any]] | None:
-    entry = _ENTRY.fullmatch(chunk[0])
-    groups = _GROUPS.fullmatch(chunk[1])
-    tags = _TAGS.fullmatch(chunk[2])
-    if entry is None or groups is None or tags is None or chunk[3] != _END:
-        return None
-    items = groups["items"].split(", ") if groups["items"] else []
-    pairs = _PAIR.findall(tags["pairs"]) if tags["pairs"] else []
+def _parse_entry(entry: re.Match[str]) -> tuple[str, dict[str, Any]] | None:
+    items = entry["items"].split(", ") if entry["items"] else []
+    pairs = _PAIR.findall(entry["pairs"]) if entry["pairs"] else []
     if len({key for key, _ in pairs}) != len(pairs):
         return None
     return entry["name"], {

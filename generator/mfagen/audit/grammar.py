@@ -8,6 +8,7 @@ than guess what AWS would do with it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Literal
 
 from mfagen.audit.conditions import Condition, ConditionError, parse_condition
@@ -102,7 +103,7 @@ def _statement(
         values = _strings(item[key], key)
         if not variables:
             values = tuple(v.replace("${", "$\x00{") for v in values)
-        return PatternSet(values, mode)
+        return _pattern_set(values, mode)
 
     ref = StatementRef(
         where.file,
@@ -123,6 +124,14 @@ def _statement(
         not_principals=_principals(item["NotPrincipal"]) if "NotPrincipal" in item else None,
         conditions=_conditions(item.get("Condition", {})),
     )
+
+
+@lru_cache(maxsize=4096)
+def _pattern_set(values: tuple[str, ...], mode: Literal["action", "resource"]) -> PatternSet:
+    """One PatternSet per distinct element: compiling its regular expression is most of the
+    cost of reading a policy, and at benchmark scale 690 policies hold only 49 distinct ones.
+    A PatternSet never changes once built, so statements can share it."""
+    return PatternSet(values, mode)
 
 
 def _exactly_one(item: dict[str, Any], first: str, second: str) -> None:
@@ -152,8 +161,26 @@ def _principals(raw: Any) -> tuple[str, ...]:
 
 
 def _conditions(raw: Any) -> tuple[Condition, ...]:
+    """Cached like `_pattern_set`: at benchmark scale 770 statements hold 1,800 conditions in
+    a few dozen distinct Condition blocks, and a Condition never changes once built (its memo
+    of results depends on nothing but its own values). The key is the block's repr, which
+    tells a list from a tuple and "1" from 1; an error is raised again each time."""
     if not isinstance(raw, dict):
         raise PolicyError("Condition must be an object")
+    key = repr(raw)
+    found = _CONDITIONS.get(key)
+    if found is None:
+        if len(_CONDITIONS) >= _CONDITIONS_KEPT:
+            _CONDITIONS.clear()
+        found = _CONDITIONS[key] = _parse_conditions(raw)
+    return found
+
+
+_CONDITIONS: dict[str, tuple[Condition, ...]] = {}
+_CONDITIONS_KEPT = 4096
+
+
+def _parse_conditions(raw: dict[str, Any]) -> tuple[Condition, ...]:
     conditions: list[Condition] = []
     for operator, keys in raw.items():
         if not isinstance(keys, dict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from mfagen.audit import fastblocks, fastpath
@@ -20,7 +20,8 @@ from mfagen.audit.errors import AuditInputError
 _HEADER = re.compile(r'^(?P<kind>[a-z_]+)((?:\s+"[^"\n]*")*)\s*\{', re.MULTILINE)
 _LABEL = re.compile(r'"([^"\n]*)"')
 _SID = re.compile(r'"Sid"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_HEREDOC = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n(?P<body>.*?)\r?\n?[ \t]*\2\Z", re.S)
+_HEREDOC = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n")
+"""A heredoc's first line; its body runs to `\\r?\\n?[ \\t]*MARKER` at the end (heredoc_body)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Block:
     end: int
     """The line where the next block starts (for finding statement lines inside it)."""
 
-    @property
+    @cached_property
     def address(self) -> str:
         if self.kind == "resource":
             return ".".join(self.labels)
@@ -163,18 +164,36 @@ def _unwrap(
 
 def literal(raw: str) -> str | None:
     """The text of a literal HCL string, or None when it interpolates (`${...}`, `%{...}`)."""
+    if "{" not in raw:
+        return raw  # nothing to unescape: most strings, and the audit reads tens of thousands
     masked = raw.replace("$${", "\x01").replace("%%{", "\x02")
     if "${" in masked or "%{" in masked:
         return None
     return masked.replace("\x01", "${").replace("\x02", "%{")
 
 
+def heredoc_body(raw: str) -> str | None:
+    """The body of a heredoc: what `<<-?MARKER\\r?\\n(.*?)\\r?\\n?[ \\t]*MARKER\\Z` (re.S) captures.
+
+    Without that expression: its lazy body tries the end at every character of a policy.
+    The shortest body leaves the longest end: every space and tab before the marker, then a
+    `\\n` if there is one, then a `\\r` if there is one.
+    """
+    start = _HEREDOC.match(raw)
+    if start is None:
+        return None
+    rest, marker = raw[start.end() :], start[2]
+    if not rest.endswith(marker):
+        return None
+    return rest[: len(rest) - len(marker)].rstrip(" \t").removesuffix("\n").removesuffix("\r")
+
+
 def policy_text(raw: Any, file: str, line: int, what: str) -> str:
     """A policy attribute as JSON text: a heredoc or quoted literal, with `$${` unescaped."""
     if not isinstance(raw, str):
         raise AuditInputError(file, f"{what} is not a string", line=line)
-    heredoc = _HEREDOC.match(raw) if raw.startswith("<<") else None
-    body = heredoc["body"] if heredoc else raw
+    heredoc = heredoc_body(raw) if raw.startswith("<<") else None
+    body = raw if heredoc is None else heredoc
     text = literal(body)
     if text is None:
         raise AuditInputError(

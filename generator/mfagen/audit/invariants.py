@@ -10,17 +10,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 
 from mfagen.audit import probes
+from mfagen.audit.cells import Cells
 from mfagen.audit.evaluate import evaluate
 from mfagen.audit.matrix import Access
 from mfagen.audit.model import Group, Location, Module, Role, User
+from mfagen.audit.pool import Pool
 from mfagen.audit.probes import Actor, MfaState
 from mfagen.audit.profiles import Profile, ProfileFile
 from mfagen.audit.report import Evidence, Finding, evidence
-from mfagen.audit.subjects import group_scaffolding, outsiders, role_targets
+from mfagen.audit.subjects import group_scaffolding, outsiders
 
 ASSUME = "sts:AssumeRole"
 STATES: tuple[MfaState, ...] = ("fresh", "absent")
@@ -30,10 +31,16 @@ def trusts(module: Module, access: Access) -> Iterator[Finding]:
     """Invariants 1 and 2, on each role's trust policy alone."""
     strangers = [(who, who.arn) for who in outsiders(module)]
     for role in module.roles:
-        members = {u.name for u in module.members(role.tier)} if role.tier else set()
+        members = module.member_names(role.tier) if role.tier else frozenset()
         states = access.open_states(role)
-        # Users the trust's gate (member list, tier tag) keeps out are refused anyway.
-        users = [(access.actor(u), u.name) for u in access.admissible(role)]
+        # Users the trust's gate (member list, tier tag) keeps out are refused anyway; a
+        # member has nothing to report when no MFA state but fresh MFA is open.
+        users = [
+            (access.actor(u), u.name)
+            for u in access.admissible(
+                role, but=members if access.shortcuts and not states else frozenset()
+            )
+        ]
         for who, label in [*users, *strangers]:
             if not access.may_admit(role, who):
                 continue
@@ -59,7 +66,7 @@ def trusts(module: Module, access: Access) -> Iterator[Finding]:
                     )
 
 
-def _whom(label: str, who: Actor, members: set[str], identity: str) -> str:
+def _whom(label: str, who: Actor, members: frozenset[str], identity: str) -> str:
     if label in members:
         return "its tier's member"
     if label != who.arn:
@@ -77,20 +84,35 @@ def _tier_of(role: Role) -> str:
 
 def groups(module: Module, access: Access) -> Iterator[Finding]:
     """Invariant 5: what each group's own policies let it assume."""
-    targets = role_targets(module)
+    targets = access.role_targets
     who = Actor(
         "mfagen-audit-member",
         f"arn:aws:iam::{module.identity_account}:user/mfagen-audit-member",
         module.identity_account,
         "user",
     )
+    scaffolding = {group.key: group_scaffolding(module, group) for group in module.groups}
+    pool = Pool((a.policy for found in scaffolding.values() for a in found), access.memo)
+    sets = {
+        (arn, state): pool.sets(probes.request(who, ASSUME, arn, access.context(who, state, None)))
+        for arn in targets
+        for state in STATES
+    }
     for group in module.groups:
-        policies = tuple(a.policy for a in group_scaffolding(module, group))
+        policies = tuple(a.policy for a in scaffolding[group.key])
+        ids = frozenset(map(id, policies))
         wanted = {role.arn for role in module.tier_roles(group.tier)} if group.tier else set()
         extra: list[str] = []
         missing: list[str] = []
         proof: dict[Evidence, None] = {}
         for arn in targets:
+            # evaluate(...).allowed, by the policies' verdicts (pool.py); evidence when wrong
+            admitted = any(
+                not ids.isdisjoint(sets[(arn, s)][0]) and ids.isdisjoint(sets[(arn, s)][1])
+                for s in STATES
+            )
+            if admitted == (arn in wanted) and access.shortcuts:
+                continue
             decisions = [
                 evaluate(
                     probes.request(who, ASSUME, arn, access.context(who, state, None)),
@@ -125,7 +147,9 @@ def _tier(group: Group) -> str:
     return f"tier {group.tier}" if group.tier else "every tier"
 
 
-def profiles(module: Module, access: Access, files: dict[str, ProfileFile]) -> Iterator[Finding]:
+def profiles(
+    module: Module, access: Access, files: dict[str, ProfileFile], cells: Cells | None = None
+) -> Iterator[Finding]:
     """Invariant 6."""
     names = {u.name for u in module.users}
     for stranger in sorted(set(files) - names):
@@ -136,6 +160,7 @@ def profiles(module: Module, access: Access, files: dict[str, ProfileFile]) -> I
             (stranger,),
             (Evidence("at", where.ref(files[stranger].file)),),
         )
+    check = _Profiles(module, access, cells or Cells(access))
     for user in module.users:
         file = files.get(user.name)
         if file is None:
@@ -143,37 +168,90 @@ def profiles(module: Module, access: Access, files: dict[str, ProfileFile]) -> I
                 "6", "the user has no profile file (profiles/<user>/config)", (user.name,)
             )
             continue
-        yield from _profile_file(module, access, user, file)
+        yield from check.file(user, file)
 
 
-def _profile_file(
-    module: Module, access: Access, user: User, file: ProfileFile
-) -> Iterator[Finding]:
-    roles = {role.arn: role for role in module.roles}
-    tiers = set(module.tiers_of(user))
-    used: Counter[tuple[str, str]] = Counter()
-    for profile in file.profiles:
-        role = roles.get(profile.role_arn or "")
-        if role is not None:
-            used[(role.tier or role.name, role.alias)] += 1
-        if profile.role_arn is not None:
+class _Profiles:
+    """Invariant 6 for 72,000 profiles: what every profile file needs, computed once.
+
+    Most profiles are fine; for those `fine` says so with a few lookups, and `_profile` (which
+    says what is wrong, with evidence) runs for the others only. `fine` tests exactly the
+    conditions under which `_profile` reports nothing.
+    """
+
+    def __init__(self, module: Module, access: Access, cells: Cells) -> None:
+        self.module = module
+        self.access = access
+        self.cells = cells
+        by_arn = {role.arn: role for role in module.roles}
+        self.roles = {
+            arn: (role, (role.tier or role.name, role.alias), cells.row(role))
+            for arn, role in by_arn.items()
+        }
+        """ARN -> the role, its (tier, account) and its cells (with_mfa: assume's verdict)."""
+        self.serial = f"arn:aws:iam::{module.identity_account}:mfa/"
+        self.tier_keys = {
+            tier: frozenset((role.tier, role.alias) for role in module.tier_roles(tier))
+            for tier in module.tiers
+        }
+
+    def file(self, user: User, file: ProfileFile) -> Iterator[Finding]:
+        module, access, roles, name = self.module, self.access, self.roles, user.name
+        tiers_of = module.tiers_of(user)
+        tiers = set(tiers_of)
+        used: dict[tuple[str, str], int] = {}
+        sources: dict[str, Profile | None] = {}
+        for profile in file.profiles:
+            arn = profile.role_arn
+            if arn is None:
+                continue
+            entry = roles.get(arn)
+            role = None
+            if entry is not None:
+                role, key, row = entry
+                used[key] = used.get(key, 0) + 1
+                # what _profile checks, when all is well: it would report nothing
+                cell = row.get(name) if role.tier in tiers and access.shortcuts else None
+                if cell is not None and cell.with_mfa:  # assume(user, role, "fresh").allowed
+                    source_name = profile.source_profile or ""
+                    if source_name in sources:
+                        source = sources[source_name]
+                    else:
+                        source = sources[source_name] = file.get(source_name)
+                    serial = profile.mfa_serial or ""
+                    if (
+                        serial.startswith(self.serial)
+                        and source is not None
+                        and source.role_arn is None
+                    ):
+                        continue
             yield from _profile(module, access, user, file, profile, role=role, tiers=tiers)
-    for (tier, account), count in sorted(used.items()):
-        if count > 1:
-            message = f"{count} profiles for tier {tier} in account {account}"
+        if len(used) != sum(used.values()) or not access.shortcuts:
+            for (tier, account), count in sorted(used.items()):
+                if count > 1:
+                    message = f"{count} profiles for tier {tier} in account {account}"
+                    yield Finding("6", message, (user.name,))
+        if not access.shortcuts or not all(used.keys() >= self.tier_keys[t] for t in tiers_of):
+            yield from self.missing(user, tiers, used)
+
+    def missing(
+        self, user: User, tiers: set[str], used: dict[tuple[str, str], int]
+    ) -> Iterator[Finding]:
+        """The user's roles without a profile (in the module's order)."""
+        access = self.access
+        for role in self.module.roles:
+            if role.tier not in tiers or (role.tier, role.alias) in used:
+                continue
+            message = f"no profile for tier {role.tier} in account {role.alias}"
             yield Finding("6", message, (user.name,))
-    for role in module.roles:
-        if role.tier not in tiers or (role.tier, role.alias) in used:
-            continue
-        yield Finding("6", f"no profile for tier {role.tier} in account {role.alias}", (user.name,))
-        decision = access.assume(user, role, "fresh")
-        if not decision.allowed:
-            yield Finding(
-                "6",
-                f"the user is in tier {role.tier} but {role.arn} does not admit them with MFA",
-                (user.name,),
-                evidence(decision, allowed=False),
-            )
+            decision = access.assume(user, role, "fresh")
+            if not decision.allowed:
+                yield Finding(
+                    "6",
+                    f"the user is in tier {role.tier} but {role.arn} does not admit them with MFA",
+                    (user.name,),
+                    evidence(decision, allowed=False),
+                )
 
 
 def _profile(

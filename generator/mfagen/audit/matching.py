@@ -120,6 +120,10 @@ def matches(pattern: str, value: str, mode: Mode, context: Context) -> bool:
     return _glob(pattern, mode).fullmatch(value) is not None
 
 
+def _plain(pattern: str) -> bool:
+    return not any(c in pattern for c in ("*", "?", "$", _ESCAPED))
+
+
 class PatternSet:
     """Several patterns of one element (Action, NotResource, ...), compiled for speed.
 
@@ -142,6 +146,12 @@ class PatternSet:
             else None
         )
         self._mode: Mode = mode
+
+    def literals(self) -> frozenset[str] | None:
+        """The patterns, when each matches only itself (no wildcard, variable or escape)."""
+        if self._mode not in ("resource", "arn") or not all(_plain(p) for p in self.patterns):
+            return None
+        return frozenset(self.patterns)
 
     @property
     def dynamic(self) -> bool:

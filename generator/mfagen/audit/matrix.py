@@ -8,24 +8,25 @@ as too old.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from mfagen.audit import probes
-from mfagen.audit.conditions import Condition
-from mfagen.audit.evaluate import Decision, Memo, Policy, Statement, assume_role, evaluate
+from mfagen.audit import callers, probes
+from mfagen.audit.evaluate import Decision, Memo, Policy, assume_role, evaluate
+from mfagen.audit.gates import Gates
 from mfagen.audit.managed import outside_grant
 from mfagen.audit.matching import Context
 from mfagen.audit.model import Module, Role, User
+from mfagen.audit.pool import Pool
 from mfagen.audit.probes import Actor, MfaState
-from mfagen.audit.report import Cell
-from mfagen.audit.subjects import UserClass, actor, stand_in, tags_read
+from mfagen.audit.subjects import UserClass, actor, role_targets, stand_in, tags_read
 
 ASSUME = "sts:AssumeRole"
 MFA_AGE = "aws:multifactorauthage"
 NO_MFA: tuple[MfaState, ...] = ("absent", "false")
 MFA_KEYS = {"aws:multifactorauthpresent", MFA_AGE}
-CALLER_KEYS = {"aws:principalarn", "aws:username", "aws:principalaccount", "aws:userid"}
 _NOBODY = Actor("", "", "", "role")
 
 
@@ -50,18 +51,23 @@ def old_ages(role: Role) -> tuple[int, ...]:
 
 @dataclass
 class Access:
-    """Cached decisions: trust-only per (role, actor, state), identity per (class, role, state)."""
+    """Cached decisions: trust-only per (role, caller signature, state), identity per (class,
+    role, state), trust and identity together per (class, role, signature, state)."""
 
     module: Module
     classes: tuple[UserClass, ...]
-    _trust: dict[tuple[str, str, MfaState, int | None], Decision] = field(default_factory=dict)
+    shortcuts: bool = True
+    """Share trust decisions between callers of one signature (callers.py), ask only the
+    policies that can take part (pool.py), and let cells.py, selfscreen.py and invariants.py
+    skip what cannot find anything. False asks everything of everyone: the reference the
+    tests compare the shortcuts with."""
+    _trust: dict[tuple[str, int, MfaState, int | None], Decision] = field(default_factory=dict)
     _contexts: dict[tuple[Actor, MfaState, int | None], Context] = field(default_factory=dict)
     _ages: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    _assumed: dict[tuple[str, str, MfaState, int | None], Decision] = field(default_factory=dict)
-    _identity: dict[tuple[int, str, MfaState, int | None], Decision] = field(default_factory=dict)
-    _gates: dict[str, tuple[tuple[Statement, Condition, frozenset[str]], ...] | None] = field(
+    _assumed: dict[tuple[int, str, int, MfaState, int | None], Decision] = field(
         default_factory=dict
     )
+    _identity: dict[tuple[int, str, MfaState, int | None], Decision] = field(default_factory=dict)
     memo: Memo = field(default_factory=Memo)
     """Policy verdicts shared by every question asked during one audit."""
     _refusals: dict[tuple[str, MfaState, int | None], Decision | None] = field(default_factory=dict)
@@ -71,13 +77,29 @@ class Access:
         self._actors = {user.name: actor(user, self.module) for user in self.module.users}
         pool = {id(a.policy): a.policy for c in self.classes for a in c.policies}
         self._pool = (*pool.values(), outside_grant())
+        self._by_id = {id(policy): policy for policy in self._pool}
+        self.pool = Pool(self._pool, self.memo, skip=self.shortcuts)
         self.tags_read = tags_read(self._pool)
         self._sets: dict[tuple[Any, ...], tuple[frozenset[int], frozenset[int]]] = {}
         self._stand_ins: dict[str, Actor] = {}
         self._interned: dict[Actor, Actor] = {}
         """One object per distinct stand-in: cache keys then compare by identity."""
         self._ids: dict[int, frozenset[int]] = {}
-        self._index: dict[tuple[str, str], list[User]] | None = None
+        self.gates = Gates(self.module, self._actors, lambda who: self.context(who, "fresh", None))
+        self.may_admit = self.gates.may_admit
+        self.admissible = self.gates.admissible
+        self.admissible_names = self.gates.admissible_names
+        self._position = {user.name: n for n, user in enumerate(self.module.users)}
+        self._shape_ids: dict[callers.Shape, int] = {}
+        self._shape_list: list[callers.Shape | None] = []
+        self._shape_of: dict[str, int] = {}
+        self._signatures: list[dict[str, int]] = []
+        """shape -> caller ARN -> signature. By ARN, as the per-caller cache was."""
+        self._sig_ids: dict[Hashable, int] = {}
+        self._grouped: list[dict[str, int]] = []
+        """shape -> user name -> signature, for signature_groups."""
+        self._groups: list[dict[int, set[str]]] = []
+        """shape -> signature -> the users with it (of those signature_groups has seen)."""
 
     def stand_in(self, user: User) -> Actor:
         """Who asks for `user`'s class (see subjects.stand_in)."""
@@ -93,17 +115,24 @@ class Access:
         """ids of the policies (of any user) that allow, and that deny, this request.
 
         A class of users is then allowed when one of its policies allows and none denies:
-        two set tests, instead of an evaluation per class.
+        two set tests, instead of an evaluation per class (pool.py asks only the policies
+        that can take part).
         """
         key = (who, action, resource, state, age)
         found = self._sets.get(key)
         if found is None:
             request = probes.request(who, action, resource, self.context(who, state, age))
-            verdicts = [(id(p), self.memo.verdict(p, request)) for p in self._pool]
-            allows = frozenset(i for i, v in verdicts if v[0])
-            denies = frozenset(i for i, v in verdicts if v[1])
-            found = self._sets[key] = (allows, denies)
+            found = self._sets[key] = self.pool.sets(request)
         return found
+
+    @cached_property
+    def role_targets(self) -> list[str]:
+        """The roles invariants 3 and 5 try sts:AssumeRole on (subjects.role_targets)."""
+        return role_targets(self.module)
+
+    def policy(self, policy_id: int) -> Policy:
+        """The policy of some user with this id (verdicts' sets hold ids)."""
+        return self._by_id[policy_id]
 
     def actor(self, user: User) -> Actor:
         return self._actors[user.name]
@@ -121,18 +150,57 @@ class Access:
             found = self._ages[role.arn] = old_ages(role)
         return found
 
+    def signatures(self, role: Role) -> dict[str, int]:
+        """The signatures computed so far for the role's trust shape, by caller ARN."""
+        return self._signatures[self._shape(role)]
+
+    def signature(self, role: Role, who: Actor) -> int:
+        """What the trust can tell about `who`, as a number: callers with equal signatures get
+        equal trust decisions in every MFA state (callers.py) and equal gate verdicts
+        (may_admit tests conditions whose results the signature holds; it is added anyway)."""
+        table = self._signatures[self._shape(role)]
+        sig = table.get(who.arn)
+        if sig is None:
+            shape = self._shape_list[self._shape(role)]
+            made: Hashable = ("caller", who.arn)
+            if shape is not None:
+                context = self.context(who, "fresh", None)
+                request = probes.request(who, ASSUME, role.arn, context)
+                made = (self.may_admit(role, who), callers.signature(shape, request, context))
+            sig = table[who.arn] = self._sig_ids.setdefault(made, len(self._sig_ids))
+        return sig
+
+    def _shape(self, role: Role) -> int:
+        """The number of the role's trust shape; a trust without one gets its own number."""
+        found = self._shape_of.get(role.arn)
+        if found is None:
+            shape = callers.shape(role.trust) if self.shortcuts else None
+            found = self._shape_ids.get(shape) if shape is not None else None
+            if found is None:
+                found = len(self._shape_list)
+                self._shape_list.append(shape)
+                self._signatures.append({})
+                self._grouped.append({})
+                self._groups.append({})
+                if shape is not None:
+                    self._shape_ids[shape] = found
+            self._shape_of[role.arn] = found
+        return found
+
     def trust(self, role: Role, who: Actor, state: MfaState, age: int | None = None) -> Decision:
         """The trust policy alone: does it admit `who` in this state?"""
         blocked = self._blocked(role, state, age)
         if blocked is not None:
             return blocked
-        if not self.may_admit(role, who):
-            return self._gated(role)
-        key = (role.arn, who.arn, state, age)
+        key = (role.arn, self.signature(role, who), state, age)
         found = self._trust.get(key)
         if found is None:
-            request = probes.request(who, ASSUME, role.arn, self.context(who, state, age))
-            found = self._trust[key] = evaluate(request, (role.trust,))
+            if not self.may_admit(role, who):
+                found = self.gates.refusal(role)
+            else:
+                request = probes.request(who, ASSUME, role.arn, self.context(who, state, age))
+                found = evaluate(request, (role.trust,))
+            self._trust[key] = found
         return found
 
     def _blocked(self, role: Role, state: MfaState, age: int | None) -> Decision | None:
@@ -160,8 +228,15 @@ class Access:
         return found
 
     def assume(self, user: User, role: Role, state: MfaState, age: int | None = None) -> Decision:
-        """Trust and identity together, as AWS decides sts:AssumeRole."""
-        key = (user.name, role.arn, state, age)
+        """Trust and identity together, as AWS decides sts:AssumeRole.
+
+        Shared by the users of a class with one signature: the identity part is the class's
+        (its stand-in's, or for a specific class its one user's) and the rest of the decision
+        reads the caller only through the trust's principal matches and the caller's account,
+        which the signature holds.
+        """
+        who = self._actors[user.name]
+        key = (id(self.class_of[user.name]), role.arn, self.signature(role, who), state, age)
         found = self._assumed.get(key)
         if found is None:
             found = self._assumed[key] = self._assume(user, role, state, age)
@@ -174,7 +249,7 @@ class Access:
             return trust  # the usual case: the trust refuses; identity cannot change that
         cls = self.class_of[user.name]
         if not cls.specific:
-            ids = self._class_ids(cls)
+            ids = self.class_ids(cls)
             allows, denies = self.verdicts(self.stand_in(user), ASSUME, role.arn, state, age)
             if not ids.isdisjoint(allows) and ids.isdisjoint(denies):
                 return trust  # both allow (the evidence: the trust's statements)
@@ -182,7 +257,7 @@ class Access:
         identity = self.identity(user, role, state, age)
         return assume_role(request, (), role.trust, role.account, decided=(identity, trust))
 
-    def _class_ids(self, cls: UserClass) -> frozenset[int]:
+    def class_ids(self, cls: UserClass) -> frozenset[int]:
         found = self._ids.get(id(cls))
         if found is None:
             found = self._ids[id(cls)] = frozenset(id(a.policy) for a in cls.policies)
@@ -199,64 +274,16 @@ class Access:
             found = self._identity[key] = evaluate(request, policies(cls), self.memo)
         return found
 
-    def gates(self, role: Role) -> tuple[tuple[Statement, Condition, frozenset[str]], ...] | None:
-        """For each Allow statement of the trust, a test that only some callers can pass.
-
-        A strict test on who the caller is (their ARN, name, account or a tag: the member
-        list or the tier tag) decides alone whether a caller can be admitted at all, in any
-        MFA state; None when some Allow statement has no such test.
-        """
-        if role.arn not in self._gates:
-            found = []
-            for statement in role.trust.statements:
-                if statement.effect == "Deny":
-                    continue
-                gate = next(
-                    (
-                        (statement, c, values)
-                        for c in statement.conditions
-                        if _about_caller(c.lookup) and (values := c.exact_values()) is not None
-                    ),
-                    None,
-                )
-                if gate is None:
-                    self._gates[role.arn] = None
-                    break
-                found.append(gate)
-            else:
-                self._gates[role.arn] = tuple(found)
-        return self._gates[role.arn]
-
-    def may_admit(self, role: Role, who: Actor) -> bool:
-        """False when the trust's gates keep `who` out whatever their MFA (see gates)."""
-        gates = self.gates(role)
-        if gates is None:
-            return True
-        context = self.context(who, "fresh", None)
-        return any(values.intersection(context.get(c.lookup, ())) for _, c, values in gates)
-
-    def admissible(self, role: Role) -> list[User]:
-        """The users the trust's gates let through (everyone when it has none), in order."""
-        gates = self.gates(role)
-        if gates is None:
-            return list(self.module.users)
-        if self._index is None:
-            self._index = {}
-            for user in self.module.users:
-                for key, values in self.context(self._actors[user.name], "fresh", None).items():
-                    for value in values:
-                        self._index.setdefault((key, value), []).append(user)
-        found = {
-            user.name: user
-            for _, condition, values in gates
-            for value in values
-            for user in self._index.get((condition.lookup, value), ())
-        }
-        return [user for user in self.module.users if user.name in found]
-
-    def _gated(self, role: Role) -> Decision:
-        gates = self.gates(role) or ()
-        return Decision(allowed=False, unmet=tuple((s.ref, c) for s, c, _ in gates))
+    def signature_groups(
+        self, role: Role, names: frozenset[str]
+    ) -> list[tuple[int, frozenset[str]]]:
+        """The users `names`, grouped by their signature for the role's trust."""
+        shape = self._shape(role)
+        known = self._grouped[shape]
+        for name in names - known.keys():
+            sig = known[name] = self.signature(role, self._actors[name])
+            self._groups[shape].setdefault(sig, set()).add(name)
+        return [(sig, names & group) for sig, group in self._groups[shape].items()]
 
     def open_states(self, role: Role) -> tuple[tuple[MfaState, int | None], ...]:
         """The MFA states, besides fresh MFA, in which the trust might admit someone.
@@ -266,36 +293,6 @@ class Access:
         states: list[tuple[MfaState, int | None]] = [(state, None) for state in NO_MFA]
         states += [("old", age) for age in self.old_ages(role)]
         return tuple((s, a) for s, a in states if self._blocked(role, s, a) is None)
-
-    def matrix(self) -> tuple[tuple[str, tuple[Cell, ...]], ...]:
-        """Each user's cells: every role they are a member for or can assume in some state."""
-        users = self.module.users
-        tiers = {user.name: set(self.module.tiers_of(user)) for user in users}
-        found: dict[str, list[Cell]] = {user.name: [] for user in users}
-        for role in self.module.roles:
-            states = self.open_states(role)
-            has_age = bool(self.old_ages(role))
-            # Others have no cell: no member, and kept out by the trust whatever their MFA.
-            members = self.module.members(role.tier) if role.tier else ()
-            asked = {user.name: user for user in (*members, *self.admissible(role))}
-            for user in asked.values():
-                member = role.tier in tiers[user.name]
-                with_mfa = self.assume(user, role, "fresh").allowed
-                admitted = {s for s, a in states if self.assume(user, role, s, a).allowed}
-                without = bool(admitted & set(NO_MFA))
-                too_old = ("old" in admitted) if has_age else None
-                if member or with_mfa or without or too_old:
-                    tier = role.tier or role.name
-                    cell = Cell(role.alias, tier, role.arn, member, with_mfa, without, too_old)
-                    found[user.name].append(cell)
-        return tuple(
-            (name, tuple(sorted(cells, key=lambda c: (c.account, c.tier))))
-            for name, cells in found.items()
-        )
-
-
-def _about_caller(key: str) -> bool:
-    return key in CALLER_KEYS or key.startswith("aws:principaltag/")
 
 
 def policies(cls: UserClass) -> tuple[Policy, ...]:

@@ -59,6 +59,11 @@ class Reader:
         self.users: dict[str, User] = {}
         self.strays: list[Stray] = []
         self._key_lines: dict[str, tuple[str, int]] | None = None
+        # The first group, role (by account) and policy of each name or ARN: a users map of
+        # 2,000 entries looks groups up thousands of times.
+        self._group_named: dict[str, Group] = {}
+        self._role_named: dict[tuple[str, str], Role] = {}
+        self._policy_of: dict[str, CustomerPolicy] = {}
 
     def of(self, kind: str, *types: str) -> list[Block]:
         return [b for b in self.blocks if b.kind == kind and (not types or b.labels[0] in types)]
@@ -117,10 +122,17 @@ class Reader:
         return Location(block.file, block.line, address)
 
     def text(self, block: Block, attr: str, each: Each | None, default: Any = None) -> str:
-        return self.scope.string(block.body.get(attr, default), f"{block.address}.{attr}", each)
+        value = self.scope.value(block.body.get(attr, default), each)
+        if isinstance(value, str):
+            return value
+        # Scope.string's message, named only when needed: this runs for every user.
+        raise self.scope.fail(f"{block.address}.{attr} is not a string")
 
     def texts(self, block: Block, attr: str, each: Each | None) -> list[str]:
-        return self.scope.strings(block.body.get(attr, []), f"{block.address}.{attr}", each)
+        value = self.scope.value(block.body.get(attr, []), each)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise self.scope.fail(f"{block.address}.{attr} is not a list of strings")
 
     def document(self, block: Block, raw: Any, what: str) -> Any:
         text = hclread.policy_text(raw, block.file, block.line, f"{block.address}.{what}")
@@ -168,13 +180,15 @@ class Reader:
                 document = self.document(block, block.body.get("policy"), "policy")
                 policy = self.compile(block, document, where, iam_name)
                 size = minified(document)
-                self.policies.append(
-                    CustomerPolicy(where, name, iam_name, path, arn, policy, size, document)
-                )
+                customer = CustomerPolicy(where, name, iam_name, path, arn, policy, size, document)
+                self.policies.append(customer)
+                self._policy_of.setdefault(arn, customer)
             elif kind == "aws_iam_group":
                 tier = name.removeprefix(TIER_GROUP_PREFIX)
                 tier_or_none = tier if tier != name else None
-                self.groups.append(Group(where, name, tier_or_none, iam_name, path, arn, ()))
+                group = Group(where, name, tier_or_none, iam_name, path, arn, ())
+                self.groups.append(group)
+                self._group_named.setdefault(iam_name, group)
             else:
                 self.role(block, where, alias=alias, account=account, arn=arn, each=each)
         self.scope.resources[(kind, name)] = instances
@@ -195,10 +209,10 @@ class Reader:
         for policy_arn in self.texts(block, "managed_policy_arns", each):
             self.managed(("role", arn), where, policy_arn)
         duration = block.body.get("max_session_duration")
-        self.roles.append(
-            Role(where, key, account, alias, tier, name, path, arn, trust, minified(document),
-                 duration if isinstance(duration, int) else None, ())
-        )  # fmt: skip
+        role = Role(where, key, account, alias, tier, name, path, arn, trust, minified(document),
+                    duration if isinstance(duration, int) else None, ())  # fmt: skip
+        self.roles.append(role)
+        self._role_named.setdefault((name, account), role)
 
     def inline(self, block: Block, owner: Owner, where: Location, name: str, raw: Any) -> None:
         document = self.document(block, raw, "policy")
@@ -208,7 +222,7 @@ class Reader:
         )
 
     def managed(self, owner: Owner, where: Location, arn: str) -> None:
-        own = next((p for p in self.policies if p.arn == arn), None)
+        own = self._policy_of.get(arn)
         if own is not None:
             attached = Attached(own.policy, "customer", arn, where, own.size, own.document)
         else:
@@ -218,6 +232,7 @@ class Reader:
     def users_of(self, block: Block) -> None:
         """aws_iam_user: each instance is a user of the identity account."""
         instances: dict[str | None, Mapping[str, Any]] = {}
+        key_lines = self.key_lines()
         for key, each in self.instances(block):
             name = self.text(block, "name", each)
             path = self.text(block, "path", each, "/")
@@ -225,8 +240,9 @@ class Reader:
             if not isinstance(tags, dict):
                 raise self.scope.fail(f"{block.address}.tags is not a map")
             arn = f"arn:aws:iam::{self.identity}:user{path}{name}"
-            file, line = self.key_lines().get(name, (block.file, block.line))
-            where = Location(file, line, self.where(block, key).address)
+            file, line = key_lines.get(name, (block.file, block.line))
+            address = block.address if key is None else f'{block.address}["{key}"]'
+            where = Location(file, line, address)
             pairs = tuple(sorted((str(k), str(v)) for k, v in tags.items()))
             self.users[name] = User(where, name, path, arn, pairs, (), (), created=True)
             instances[key] = {"name": name, "arn": arn, "id": name}
@@ -256,13 +272,13 @@ class Reader:
         return name
 
     def group_key(self, name: str, where: Location) -> str | None:
-        group = next((g for g in self.groups if g.name == name), None)
+        group = self._group_named.get(name)
         if group is None:
             self.strays.append(Stray(where, "module", f"names group {name!r}, not in the module"))
         return group.key if group else None
 
     def role_arn(self, name: str, account: str, where: Location) -> str | None:
-        role = next((r for r in self.roles if r.name == name and r.account == account), None)
+        role = self._role_named.get((name, account))
         if role is None:
             self.strays.append(Stray(where, "module", f"names role {name!r}, not in the module"))
         return role.arn if role else None

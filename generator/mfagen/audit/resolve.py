@@ -11,7 +11,8 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from mfagen.audit.errors import AuditInputError
 from mfagen.audit.hclread import literal
@@ -51,18 +52,18 @@ class Scope:
 
     def value(self, raw: Any, each: Each | None = None) -> Any:
         """A raw python-hcl2 value, with every interpolation resolved."""
+        if isinstance(raw, str):  # the most common, first: a users map holds thousands
+            found = _template(raw)
+            if isinstance(found, str):
+                return found
+            if found is None:
+                raise self.fail(f"cannot evaluate the template {raw!r}")
+            return self.expression(found.inside, each)
         if isinstance(raw, list):
             return [self.value(item, each) for item in raw]
         if isinstance(raw, dict):
             return {key: self.value(item, each) for key, item in raw.items()}
-        if not isinstance(raw, str):
-            return raw
-        text = literal(raw)
-        if text is not None:
-            return text
-        if raw.startswith("${") and raw.endswith("}") and raw.count("${") == 1:
-            return self.expression(raw[2:-1].strip(), each)
-        raise self.fail(f"cannot evaluate the template {raw!r}")
+        return raw
 
     def string(self, raw: Any, what: str, each: Each | None = None) -> str:
         value = self.value(raw, each)
@@ -77,24 +78,18 @@ class Scope:
         return value
 
     def expression(self, text: str, each: Each | None) -> Any:
-        call = _CALL.fullmatch(text)
-        if call is not None:
-            items = _split(call["items"])
-            if items is None:
+        parsed = _parse(text)
+        if isinstance(parsed, _Call):
+            if parsed.items is None:
                 raise self.fail(f"cannot evaluate {text!r}")
             values = [
                 self.value(json.loads(item) if item.startswith('"') else "${" + item + "}", each)
-                for item in items
+                for item in parsed.items
             ]
-            return sorted(set(values)) if call["fn"] == "toset" else values
-        match = _TRAVERSAL.fullmatch(text)
-        if match is None:
+            return sorted(set(values)) if parsed.function == "toset" else values
+        if parsed is None:
             raise self.fail(f"cannot evaluate the expression {text!r}")
-        steps = [
-            (step["attr"], step["key"] if step["key"] is not None else None, bool(step["each"]))
-            for step in _STEP.finditer(match["rest"])
-        ]
-        root = match["root"]
+        root, steps = parsed
         if root == "each":
             return self._each(text, steps, each)
         if root == "local":
@@ -103,16 +98,14 @@ class Scope:
             return ("provider", steps[0][0])
         return self._resource(text, root, steps, each)
 
-    def _each(self, text: str, steps: list[tuple[str, str | None, bool]], each: Each | None) -> Any:
+    def _each(self, text: str, steps: tuple[Step, ...], each: Each | None) -> Any:
         if each is None or not steps or steps[0][0] not in ("key", "value"):
             raise self.fail(f"{text!r} outside a for_each resource")
         if steps[0][0] == "key":
             return each.key
         return self._walk(text, each.value, steps[1:], each)
 
-    def _walk(
-        self, text: str, value: Any, steps: list[tuple[str, str | None, bool]], each: Each | None
-    ) -> Any:
+    def _walk(self, text: str, value: Any, steps: tuple[Step, ...], each: Each | None) -> Any:
         for attr, key, by_each in steps:
             name = attr or key or (each.key if by_each and each else None)
             if not isinstance(value, dict) or name not in value:
@@ -120,9 +113,7 @@ class Scope:
             value = value[name]
         return value
 
-    def _resource(
-        self, text: str, kind: str, steps: list[tuple[str, str | None, bool]], each: Each | None
-    ) -> Any:
+    def _resource(self, text: str, kind: str, steps: tuple[Step, ...], each: Each | None) -> Any:
         if not steps or not steps[0][0]:
             raise self.fail(f"cannot evaluate {text!r}")
         instances = self.resources.get((kind, steps[0][0]))
@@ -139,6 +130,61 @@ class Scope:
         if rest[0][0] not in attributes:
             raise self.fail(f"cannot evaluate {text!r}: no attribute {rest[0][0]!r}")
         return attributes[rest[0][0]]
+
+
+class _Interpolation(NamedTuple):
+    inside: str
+    """The expression between `${` and `}`, stripped."""
+
+
+@lru_cache(maxsize=8192)
+def _template(raw: str) -> str | _Interpolation | None:
+    """A string's literal text, the one expression it is, or None for any other template.
+
+    Cached: a users map of 2,000 entries holds the same few templates (`${each.key}`, a
+    group's name) thousands of times.
+    """
+    text = literal(raw)
+    if text is not None:
+        return text
+    if raw.startswith("${") and raw.endswith("}") and raw.count("${") == 1:
+        return _Interpolation(raw[2:-1].strip())
+    return None
+
+
+Step = tuple[str, str | None, bool]
+"""`.attr`, `["key"]` or `[each.key]`: (the attribute or "", the key or None, by each.key)."""
+
+
+class _Call(NamedTuple):
+    function: str
+    items: tuple[str, ...] | None
+
+
+class _Traversal(NamedTuple):
+    root: str
+    steps: tuple[Step, ...]
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> _Call | _Traversal | None:
+    """A toset/tolist call or a traversal, or None.
+
+    Cached: a users map of 2,000 entries names the same few groups thousands of times, and
+    parsing the text with regular expressions was most of the cost of evaluating it.
+    """
+    call = _CALL.fullmatch(text)
+    if call is not None:
+        items = _split(call["items"])
+        return _Call(call["fn"], None if items is None else tuple(items))
+    match = _TRAVERSAL.fullmatch(text)
+    if match is None:
+        return None
+    steps = tuple(
+        (step["attr"], step["key"] if step["key"] is not None else None, bool(step["each"]))
+        for step in _STEP.finditer(match["rest"])
+    )
+    return _Traversal(match["root"], steps)
 
 
 def _split(items: str) -> list[str] | None:

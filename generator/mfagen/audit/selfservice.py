@@ -11,17 +11,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 from mfagen.audit import probes
 from mfagen.audit.evaluate import Decision, Policy, evaluate
 from mfagen.audit.managed import outside_grant
 from mfagen.audit.matching import matches
 from mfagen.audit.matrix import Access
-from mfagen.audit.model import Role
+from mfagen.audit.model import Module, Role
 from mfagen.audit.probes import Actor, MfaState
 from mfagen.audit.report import Finding, evidence
-from mfagen.audit.subjects import UserClass, actor, other_user, role_targets
+from mfagen.audit.subjects import UserClass, actor, other_user
 
 ANY_DEVICE = "mfagen-audit-any-name"
 NO_MFA: tuple[MfaState, ...] = ("absent", "false")
@@ -29,16 +29,30 @@ WITH_AND_WITHOUT: tuple[MfaState, ...] = ("fresh", "absent")
 _LISTED = 12
 
 
+CHECKS = ("enrol", "nothing_else", "only_their_own", "no_self_changes")
+
+
 def check(
-    access: Access, cls: UserClass, devices: Sequence[str], *, enforce_mfa: bool
+    access: Access,
+    cls: UserClass,
+    devices: Sequence[str],
+    *,
+    enforce_mfa: bool,
+    checks: Collection[str] = CHECKS,
 ) -> Iterator[Finding]:
-    """Invariants 3 and 4 for one class of users (`devices`: their profiles' MFA devices)."""
+    """Invariants 3 and 4 for one class of users (`devices`: their profiles' MFA devices).
+
+    `checks`: the ones to run (selfscreen.py knows which cannot find anything).
+    """
     probe = _Probe(access, cls)
-    yield from probe.enrol(devices)
-    if enforce_mfa:
+    if "enrol" in checks:
+        yield from probe.enrol(devices)
+    if enforce_mfa and "nothing_else" in checks:
         yield from probe.nothing_else_without_mfa()
-    yield from probe.only_their_own()
-    yield from probe.no_self_changes()
+    if "only_their_own" in checks:
+        yield from probe.only_their_own()
+    if "no_self_changes" in checks:
+        yield from probe.no_self_changes()
 
 
 class _Probe:
@@ -180,47 +194,16 @@ class _Probe:
             yield self.finding("3", message, decision, allowed=True)
 
     def _permitted_without_mfa(self, action: str, resource: str, roles: set[str]) -> bool:
-        if action in probes.NO_MFA_ANYWHERE:
-            return True
-        if action in probes.NO_MFA_OWN_USER and resource == self.self_arn:
-            return True
-        return action == "sts:assumerole" and resource in roles
+        return permitted_without_mfa(action, resource, self.self_arn, roles)
 
     def _no_mfa_probes(self) -> list[tuple[str, str]]:
-        found = [
-            (a, r)
-            for a in probes.USER_ACTIONS
-            for r in (self.self_arn, *self.others)
-            if r == self.self_arn or a not in probes.SELF_ONLY
-        ]
-        found += [(a, self.device(ANY_DEVICE)) for a in probes.MFA_DEVICE_ACTIONS]
-        targeted = {a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS)}
-        found += [
-            (a, "*")
-            for a in (*probes.OTHER_SERVICES, *probes.sampled_actions(self.all))
-            if a.lower() not in targeted and a.lower() != "sts:assumerole"
-        ]
-        found += [("sts:AssumeRole", arn) for arn in role_targets(self.module)]
-        return found
+        sampled = probes.sampled_actions(self.all)
+        return no_mfa_probes(
+            self.self_arn, self.others, self.device(ANY_DEVICE), sampled, self.access
+        )
 
     def only_their_own(self) -> Iterator[Finding]:
-        asks: list[tuple[str, str, str]] = []
-        for action in probes.USER_ACTIONS:
-            if action not in probes.SELF_ONLY:
-                asks += [(action, other, f"the user may {action} on {_shown(other, self)}")
-                         for other in self.others]  # fmt: skip
-            if action.lower() not in probes.OWN_USER_SAFE:
-                message = (
-                    f"the user may {action} on their own user: more than reading it and "
-                    "managing their credentials and MFA devices"
-                )
-                asks.append((action, self.self_arn, message))
-        someone_else = self.device("someone-elses-device")
-        asks += [
-            (action, someone_else, f"the user may {action} on any MFA device, another user's too")
-            for action in probes.MFA_DEVICE_ACTIONS
-            if action != "iam:CreateVirtualMFADevice"
-        ]
+        asks = own_asks(self.self_arn, self.others, self.device, lambda r: _shown(r, self))
         for action, resource, message in asks:
             if self.allowed(self.ids_mine, action, resource, "fresh"):
                 decision = self.ask(self.mine, action, resource, "fresh")
@@ -229,14 +212,7 @@ class _Probe:
     def no_self_changes(self) -> Iterator[Finding]:
         groups = [self.module.group(key) for key in self.user.groups]
         own_policies = {a.name for a in self.cls.policies if a.kind == "customer"}
-        probes_: list[tuple[str, str, str]] = [
-            (a, self.self_arn, "their own user") for a in probes.OWN_CHANGES
-        ]
-        probes_ += [
-            (a, g.arn, f"group {g.name}")
-            for g in self.module.groups
-            for a in probes.MEMBERSHIP_CHANGES
-        ]
+        probes_ = self_changes(self.self_arn, self.module)
         probes_ += [
             (a, g.arn, f"their group {g.name}") for g in groups for a in probes.GROUP_POLICY_CHANGES
         ]
@@ -257,6 +233,75 @@ class _Probe:
                         allowed=True,
                     )
                     break
+
+
+def permitted_without_mfa(action: str, resource: str, self_arn: str, roles: set[str]) -> bool:
+    """What invariant 3 lets a user do without MFA (`action` in lower case)."""
+    if action in probes.NO_MFA_ANYWHERE:
+        return True
+    if action in probes.NO_MFA_OWN_USER and resource == self_arn:
+        return True
+    return action == "sts:assumerole" and resource in roles
+
+
+def no_mfa_probes(
+    self_arn: str, others: Sequence[str], device: str, sampled: Sequence[str], access: Access
+) -> list[tuple[str, str]]:
+    """What invariant 3 asks without MFA: everything on users, devices, other services (and
+    the actions the class's policies name, `sampled`), sts:AssumeRole on roles."""
+    found = [
+        (a, r)
+        for a in probes.USER_ACTIONS
+        for r in (self_arn, *others)
+        if r == self_arn or a not in probes.SELF_ONLY
+    ]
+    found += [(a, device) for a in probes.MFA_DEVICE_ACTIONS]
+    found += [(a, "*") for a in (*probes.OTHER_SERVICES, *sampled) if a.lower() not in UNSAMPLED]
+    found += [("sts:AssumeRole", arn) for arn in access.role_targets]
+    return found
+
+
+UNSAMPLED = {
+    a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, "sts:AssumeRole")
+}
+"""Actions no_mfa_probes asks about on their own resources, not on `*`."""
+
+
+def own_asks(
+    self_arn: str,
+    others: Sequence[str],
+    device: Callable[[str], str],
+    shown: Callable[[str], str],
+) -> list[tuple[str, str, str]]:
+    """Invariant 4's (action, resource, message): on other users, more than the safe actions
+    on their own user, on any MFA device."""
+    asks: list[tuple[str, str, str]] = []
+    for action in probes.USER_ACTIONS:
+        if action not in probes.SELF_ONLY:
+            asks += [(action, other, f"the user may {action} on {shown(other)}")
+                     for other in others]  # fmt: skip
+        if action.lower() not in probes.OWN_USER_SAFE:
+            message = (
+                f"the user may {action} on their own user: more than reading it and "
+                "managing their credentials and MFA devices"
+            )
+            asks.append((action, self_arn, message))
+    someone_else = device("someone-elses-device")
+    asks += [
+        (action, someone_else, f"the user may {action} on any MFA device, another user's too")
+        for action in probes.MFA_DEVICE_ACTIONS
+        if action != "iam:CreateVirtualMFADevice"
+    ]
+    return asks
+
+
+def self_changes(self_arn: str, module: Module) -> list[tuple[str, str, str]]:
+    """Invariant 4's changes every user is asked about: their own user, every group's members."""
+    found = [(a, self_arn, "their own user") for a in probes.OWN_CHANGES]
+    found += [
+        (a, g.arn, f"group {g.name}") for g in module.groups for a in probes.MEMBERSHIP_CHANGES
+    ]
+    return found
 
 
 def _shown(resource: str, probe: _Probe) -> str:

@@ -122,10 +122,14 @@ def classes(module: Module) -> tuple[UserClass, ...]:
         buckets[key].append(user)
     grants = tier_grants(module)
     found: list[UserClass] = []
+    named: dict[int, bool] = {}  # is_specific by policy: classes share most of their policies
     for users in buckets.values():
         policies = module.identity_policies(users[0])
         scaffolding = tuple(a for a in policies if id(a) not in grants)
-        specific = any(is_specific(a.policy) for a in policies)
+        for a in policies:
+            if id(a.policy) not in named:
+                named[id(a.policy)] = is_specific(a.policy)
+        specific = any(named[id(a.policy)] for a in policies)
         groups = [[user] for user in users] if specific else [users]
         found.extend(UserClass(tuple(g), policies, scaffolding, specific) for g in groups)
     return tuple(found)

@@ -1,0 +1,211 @@
+"""The audit's shortcuts against the reference: every question asked of every user and class.
+
+`_run(..., shortcuts=False)` evaluates each trust for each caller, asks every policy, builds
+each cell and checks each profile and class on its own (Access.shortcuts). The shortcuts
+(shared trust signatures, cells by groups of users, the self-service screen, the policy
+pool's skipping, the profile fast path) must give byte-identical reports: on the examples,
+on every mutant, and on modules made to defeat them: a tier group allowing something
+without MFA, trusts that name one user, read `${aws:username}`, deny by NotPrincipal or by
+user name, and a policy that names a particular user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mfagen.audit import (
+    AuditInputError,
+    Options,
+    _run,
+    callers,
+    module,
+    profiles,
+    selfscreen,
+    subjects,
+)
+from mfagen.audit.matrix import Access
+from mfagen.audit.report import as_json
+
+from .cases import Files, add, edit_policy, rendered, statement
+from .test_mutations import EQUIVALENT, MUTANTS
+
+IDENTITY = "terraform/identity.tf"
+DEV = "terraform/account_dev.tf"
+WORKLOADS = "terraform/account_workloads.tf"
+ALICE = "arn:aws:iam::111111111111:user/alice"
+BOB = "arn:aws:iam::111111111111:user/bob"
+Statements = list[dict[str, Any]]
+
+
+def in_trust(
+    path: str, address: str, edit: Callable[[Statements], object]
+) -> Callable[[Files], Files]:
+    return lambda files: edit_policy(files, path, address, lambda d: edit(d["Statement"]))
+
+
+def readonly_s3_without_mfa(files: Files) -> Files:
+    """The readonly group's extra grant, and the no-MFA deny lets s3 through."""
+    files = edit_policy(
+        files, IDENTITY, "aws_iam_policy.manage_mfa",
+        lambda d: statement(d, "DenyAllExceptListedIfNoMFA")["NotAction"].append("s3:*"),
+    )  # fmt: skip
+    return readonly_extra(files)
+
+
+def readonly_extra(files: Files) -> Files:
+    """The readonly group may also read s3 and tag users (others: its own is denied)."""
+    return add(
+        files,
+        IDENTITY,
+        """
+resource "aws_iam_group_policy" "tier_readonly__extra" {
+  provider = aws.identity
+  name     = "Extra"
+  group    = aws_iam_group.tier_readonly.name
+  policy   = <<-EOT
+    {"Version": "2012-10-17", "Statement": [{"Sid": "S3", "Effect": "Allow",
+     "Action": ["s3:GetObject", "iam:TagUser", "iam:PutGroupPolicy"], "Resource": "*"}]}
+  EOT
+}
+""",
+    )
+
+
+def bob_may_tag_alice(files: Files) -> Files:
+    return add(
+        files,
+        IDENTITY,
+        f'''
+resource "aws_iam_user_policy" "bob_extra" {{
+  provider = aws.identity
+  name     = "Extra"
+  user     = aws_iam_user.user["bob"].name
+  policy   = <<-EOT
+    {{"Version": "2012-10-17", "Statement": [{{"Sid": "TagAlice", "Effect": "Allow",
+     "Action": ["iam:TagUser", "sts:AssumeRole"], "Resource": ["{ALICE}", "*"]}}]}}
+  EOT
+}}
+''',
+    )
+
+
+def _drop_member_list(s: Statements) -> None:
+    del s[0]["Condition"]["ArnEquals"]
+
+
+HAND_MADE: list[tuple[str, str, Callable[[Files], Files]]] = [
+    ("a tier group allows s3 without MFA", "accounts", readonly_s3_without_mfa),
+    ("a tier group may tag other users", "accounts", readonly_extra),
+    ("a policy names a particular user", "accounts", bob_may_tag_alice),
+    ("a trust names a user as principal, its member list another", "accounts", in_trust(
+        DEV, "aws_iam_role.dev__admin", lambda s: s[0].update(Principal={"AWS": BOB}))),
+    ("a trust names another user as principal, no member list", "accounts", in_trust(
+        DEV, "aws_iam_role.dev__admin", lambda s: (
+            _drop_member_list(s),
+            s[0].update(Principal={"AWS": [ALICE, BOB]})))),
+    ("a trust reads ${aws:username}", "accounts", in_trust(
+        DEV, "aws_iam_role.dev__admin", lambda s: (_drop_member_list(s), s[0]["Condition"].update(
+            ArnLike={"aws:PrincipalArn": "arn:aws:iam::111111111111:user/${aws:username}"})))),
+    ("a trust compares the user name with a variable", "accounts", in_trust(
+        DEV, "aws_iam_role.dev__admin", lambda s: (_drop_member_list(s), s[0]["Condition"].update(
+            StringLike={"aws:username": "${aws:PrincipalTag/x, 'b*'}"})))),
+    ("a trust denies all but one by NotPrincipal", "accounts", in_trust(
+        DEV, "aws_iam_role.dev__admin", lambda s: (_drop_member_list(s), s.append({
+            "Sid": "OnlyBob", "Effect": "Deny", "NotPrincipal": {"AWS": BOB},
+            "Action": "sts:AssumeRole"})))),
+    ("a tag-gated trust without the MFA test", "large-tier", in_trust(
+        WORKLOADS, "aws_iam_role.workloads__developer", lambda s: s[0]["Condition"].pop("Bool"))),
+    ("a tag-gated trust denies two users by name", "large-tier", in_trust(
+        WORKLOADS, "aws_iam_role.workloads__developer", lambda s: s.append({
+            "Sid": "NotThem", "Effect": "Deny", "Principal": {"AWS": "*"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:username": ["dev001", "dev007"]}}}))),
+    ("a trust admits by a list of user names", "large-tier", in_trust(
+        WORKLOADS, "aws_iam_role.workloads__developer", lambda s: s[0]["Condition"].update(
+            StringEquals={"aws:username": ["dev001", "dev002", "dev003", "root-admin"]}))),
+    ("a trust with a maximum MFA age", "large-tier", in_trust(
+        WORKLOADS, "aws_iam_role.workloads__developer", lambda s: s[0]["Condition"].update(
+            NumericLessThanEquals={"aws:MultiFactorAuthAge": "900"}))),
+]  # fmt: skip
+
+CASES = [
+    *((f"example {ex}", ex, lambda files: files) for ex in ("accounts", "seed", "large-tier",
+                                                            "per-account")),
+    *((f"hand-made: {name}", ex, fn) for name, ex, fn in HAND_MADE),
+    *((f"mutant: {name}", ex, fn) for name, ex, fn, _ in MUTANTS),
+    *((f"equivalent: {name}", ex, fn) for name, ex, fn in EQUIVALENT),
+]  # fmt: skip
+
+
+def report(files: Files, *, shortcuts: bool, enforce_mfa: bool) -> Any:
+    terraform = {p: t for p, t in files.items() if p.startswith("terraform/")}
+    profile_files = {
+        p: t for p, t in files.items() if p.startswith("profiles/") and p.count("/") == 2
+    }
+    found = module.read(terraform)
+    options = Options(enforce_mfa=enforce_mfa)
+    return as_json(
+        _run(found, profiles.read(profile_files), "output", options, shortcuts=shortcuts)
+    )
+
+
+@pytest.mark.parametrize(("example", "mutate"), [pytest.param(ex, fn, id=n) for n, ex, fn in CASES])
+@pytest.mark.parametrize("enforce_mfa", [True, False])
+def test_shortcuts_change_nothing(
+    example: str, mutate: Callable[[Files], Files], *, enforce_mfa: bool
+) -> None:
+    try:
+        files = mutate(rendered(example))
+        module.read({p: t for p, t in files.items() if p.startswith("terraform/")})
+    except AuditInputError:
+        pytest.skip("the audit cannot read this mutant")
+    fast = report(files, shortcuts=True, enforce_mfa=enforce_mfa)
+    assert fast == report(files, shortcuts=False, enforce_mfa=enforce_mfa)
+
+
+def test_the_hand_made_modules_find_something_to_compare() -> None:
+    """Each hand-made module must exercise a finding or a matrix change, else it proves little."""
+    base = report(rendered("accounts"), shortcuts=True, enforce_mfa=True)
+    changed = [
+        name
+        for name, example, mutate in HAND_MADE
+        if report(mutate(rendered(example)), shortcuts=True, enforce_mfa=True)
+        != (base if example == "accounts" else report(rendered(example), shortcuts=True,
+                                                      enforce_mfa=True))
+    ]  # fmt: skip
+    assert len(changed) == len(HAND_MADE), sorted({n for n, *_ in HAND_MADE} - set(changed))
+
+
+def _access(example: str, mutate: Callable[[Files], Files] = lambda f: f) -> Any:
+    files = mutate(rendered(example))
+    found = module.read({p: t for p, t in files.items() if p.startswith("terraform/")})
+    return Access(found, subjects.classes(found))
+
+
+def test_members_of_a_tag_gated_tier_share_one_trust_decision() -> None:
+    access = _access("large-tier")
+    role = next(r for r in access.module.roles if r.tier == "developer")
+    decisions = {id(access.trust(role, access.actor(u), "fresh")) for u in access.admissible(role)}
+    assert len(access.admissible(role)) > 10
+    assert len(decisions) == 1
+
+
+def test_a_trust_with_a_policy_variable_asks_each_caller() -> None:
+    mutate = {n: fn for n, _, fn in HAND_MADE}["a trust reads ${aws:username}"]
+    access = _access("accounts", mutate)
+    role = next(r for r in access.module.roles if r.key == "dev__admin")
+    assert callers.shape(role.trust) is None
+    sigs = {access.signature(role, access.actor(u)) for u in access.module.users}
+    assert len(sigs) == len(access.module.users)
+
+
+def test_the_screen_spares_every_class_of_a_sound_module_and_flags_the_culprits() -> None:
+    assert selfscreen.screen(_access("large-tier"), {}, enforce_mfa=True) == {}
+    access = _access("accounts", readonly_extra)
+    flagged = selfscreen.screen(access, {}, enforce_mfa=True)
+    assert {u.name: checks for n, checks in flagged.items() for u in access.classes[n].members} == {
+        "carol.smith@acme": ("only_their_own",)
+    }
