@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from mfagen import api, naming, render
+from mfagen import api, naming
 from mfagen.cli import app
 
 RENDERS = settings(
@@ -322,16 +322,3 @@ def test_mutated_configs_are_valid_or_refused_never_a_crash(raw: bytes) -> None:
         if result.exit_code == 2:
             assert "hint: " in result.stderr or "error:" in result.stderr, result.stderr
         assert "Traceback" not in result.output
-
-
-def _normalised_line_by_line(text: str) -> bytes:
-    """render._normalise as first written: the reference for its fast path."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    return ("\n".join(lines).strip("\n") + "\n").encode("utf-8")
-
-
-@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
-@given(st.text(alphabet=st.sampled_from(["a", " ", "\t", "\n", "\r", "\x0b", "\x85", "\u2028",
-                                         "\x1c", "\xa0", "é"])))  # fmt: skip
-def test_normalising_fast_path_equals_line_by_line(text: str) -> None:
-    assert render._normalise(text) == _normalised_line_by_line(text)

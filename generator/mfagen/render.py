@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.resources
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +16,6 @@ if TYPE_CHECKING:  # adopt needs boto3, which only `render --adopt` requires
     from mfagen.adopt import Adoption, Import
 
 TERRAFORM_DIR = "terraform"
-_UNTIDY = re.compile(r"[^\S\n]\n|\r|[^\S\n]\Z")
-"""What `_normalise` has to tidy: white space ending a line, or a carriage return."""
 PROFILES_DIR = "profiles"
 
 
@@ -102,7 +99,5 @@ def render_profile(file: ProfileFile, blueprints: Path | None = None) -> str:
 
 def _normalise(text: str) -> bytes:
     """`\\n` line ends, no trailing spaces, exactly one trailing newline, UTF-8."""
-    if _UNTIDY.search(text) is None:  # the usual case; a scan in C instead of a split
-        return (text.strip("\n") + "\n").encode("utf-8")
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
     return ("\n".join(lines).strip("\n") + "\n").encode("utf-8")
