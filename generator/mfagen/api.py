@@ -1,4 +1,8 @@
-"""What each command does, as plain functions that return values and never print or exit."""
+"""What each command does, as plain functions that return values and never print or exit.
+
+`mfagen audit` calls mfagen.audit.audit_folder itself: it needs none of what this module
+imports (see cli.py).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mfagen import config, install, lockout, plan, render, starter, writer
-from mfagen.audit import AuditReport, audit_files, audit_folder
 from mfagen.audit import Options as AuditOptions
+from mfagen.audit import audit_files
 from mfagen.audit.errors import AuditRefusedError
 from mfagen.checks import did_you_mean
 from mfagen.errors import AwsError, ConfigError, LockoutError, Problem, UsageError
@@ -122,11 +126,6 @@ def render_to(
         raise LockoutError(str(out), before)
     written = writer.write(out, files)
     return Rendered(validated, written.changes, checked=False, adoption=adoption)
-
-
-def audit(folder: Path, options: AuditOptions | None = None) -> AuditReport:
-    """Prove the security invariants on an output folder as committed (see mfagen.audit)."""
-    return audit_folder(folder, options)
 
 
 def profile(config_path: Path, user: str, blueprints: Path | None = None) -> str:

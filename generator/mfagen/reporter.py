@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mfagen.api import Rendered, Validated
 from mfagen.audit import AuditReport
 from mfagen.audit.errors import AuditRefusedError
 from mfagen.audit.report import as_json, matrix_text, summary, violations_text
@@ -24,10 +23,11 @@ from mfagen.errors import (
     Problem,
     UsageError,
 )
-from mfagen.install import Installation
 
-if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs
+if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs; api, pydantic
     from mfagen.adopt import Adoption
+    from mfagen.api import Rendered, Validated
+    from mfagen.install import Installation
 
 
 class Reporter:
