@@ -6,17 +6,25 @@ imports (see cli.py).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mfagen import config, install, lockout, plan, render, starter, writer
+from mfagen import config, forked, install, lockout, plan, render, starter, writer
 from mfagen.audit import Options as AuditOptions
 from mfagen.audit import audit_files
 from mfagen.audit.errors import AuditRefusedError
 from mfagen.checks import did_you_mean
-from mfagen.errors import AwsError, ConfigError, LockoutError, Problem, UsageError
+from mfagen.errors import (
+    AwsError,
+    ConfigError,
+    LockoutError,
+    OutputError,
+    Problem,
+    UsageError,
+)
 
 if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs
     from mfagen.adopt import Adoption
@@ -116,15 +124,31 @@ def render_to(
     if check:
         differences = tuple(writer.diff(out, files))
         return Rendered(validated, differences, checked=True, adoption=adoption)
-    if not no_audit:
-        expect = AuditOptions(enforce_mfa=validated.loaded.config.defaults.enforce_mfa)
-        report = audit_files(files, str(out), expect)
+    expect = AuditOptions(enforce_mfa=validated.loaded.config.defaults.enforce_mfa)
+
+    def audited() -> bool:
+        return audit_files(files, str(out), expect).ok
+
+    def refuse_unless_audited() -> None:
+        """Raise AuditRefusedError with the report, unless the audit passed."""
+        if audit is None or audit.passed():
+            return
+        report = audit_files(files, str(out), expect)  # here, for its report (or its error)
         if not report.ok:
             raise AuditRefusedError(str(out), report)
-    before = writer.read_admin_paths(out)
-    if before and not lockout.admin_paths(validated.plan) and not allow_lockout:
-        raise LockoutError(str(out), before)
-    written = writer.write(out, files)
+
+    # The audit runs in a child process while this one stages the files (forked.py); they
+    # become visible only once it passed. Its refusal comes before any other error.
+    with contextlib.nullcontext() if no_audit else forked.Forked(audited) as audit:
+        before = writer.read_admin_paths(out)
+        if before and not lockout.admin_paths(validated.plan) and not allow_lockout:
+            refuse_unless_audited()
+            raise LockoutError(str(out), before)
+        try:
+            written = writer.write(out, files, gate=refuse_unless_audited)
+        except OutputError:
+            refuse_unless_audited()
+            raise
     return Rendered(validated, written.changes, checked=False, adoption=adoption)
 
 

@@ -61,14 +61,45 @@ def locked(out: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
         os.close(descriptor)
 
 
+@dataclass(frozen=True)
+class Staged:
+    """New contents written beside their targets, nothing visible changed yet."""
+
+    temporaries: dict[str, str]
+    """Relative path -> the name of its hidden temporary, in the same folder."""
+    folders: tuple[str, ...]
+    """Folders made to hold them, outermost first (a new user's profiles/<user>/)."""
+
+
 def commit(out: Path, operations: Operations) -> None:
     """Apply `operations` to `out` as a whole; call with the folder locked."""
-    staged = _stage(out, operations.contents)
+    finish(out, stage(out, operations.contents), operations.removals)
+
+
+def stage(out: Path, contents: dict[str, bytes]) -> Staged:
+    """The first half of a commit: write every new content to a hidden temporary beside its
+    target, or none at all. Follow with `finish`, or `discard` to leave the folder as it was."""
+    return _stage(out, contents)
+
+
+def finish(out: Path, staged: Staged, removals: tuple[str, ...]) -> None:
+    """The second half: the journal (the commit point), then the renames and removals."""
     os.sync()  # the staged data reaches the disk before the journal can point at it
-    renames = [[staged[path], path] for path in sorted(staged)]
-    journal: dict[str, object] = {"renames": renames, "removals": list(operations.removals)}
+    temporaries = staged.temporaries
+    renames = [[temporaries[path], path] for path in sorted(temporaries)]
+    journal: dict[str, object] = {"renames": renames, "removals": list(removals)}
     _write_journal(out, journal)
     _replay(out, journal)
+
+
+def discard(out: Path, staged: Staged) -> None:
+    """Delete what `stage` wrote: its temporaries and the folders it made for them."""
+    root = os.fspath(out)
+    for path, name in staged.temporaries.items():
+        _unlink(os.path.join(os.path.dirname(f"{root}/{path}"), name))
+    for folder in reversed(staged.folders):
+        with contextlib.suppress(OSError):  # not empty: something else was put there
+            os.rmdir(folder)
 
 
 def recover(out: Path) -> bool:
@@ -144,28 +175,40 @@ def _strays(out: Path) -> Iterator[Path]:
             yield path
 
 
-def _stage(out: Path, contents: dict[str, bytes]) -> dict[str, str]:
-    """Write every new content to a hidden temporary beside its target, or none at all;
-    relative path -> the temporary's name."""
-    staged: dict[str, str] = {}
+def _stage(out: Path, contents: dict[str, bytes]) -> Staged:
+    temporaries: dict[str, str] = {}
+    made: list[str] = []
     root = os.fspath(out)
-    folders: set[str] = set()
+    known: set[str] = set()
     try:
         for path, content in contents.items():
             target = f"{root}/{path}"
             folder = os.path.dirname(target)
-            if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
-                folders.add(folder)
-            staged[path] = _temporary(target, content)
+            if folder not in known:
+                made += _make_folders(folder)
+                known.add(folder)
+            temporaries[path] = _temporary(target, content)
     except OSError as exc:
-        for path, name in staged.items():
-            _unlink(os.path.join(os.path.dirname(f"{root}/{path}"), name))
+        discard(out, Staged(temporaries, tuple(made)))
         where = exc.filename or out
         raise OutputError(
             str(where), f"cannot write: {exc.strerror}", "check the folder and its permissions"
         ) from None
-    return staged
+    except BaseException:
+        discard(out, Staged(temporaries, tuple(made)))
+        raise
+    return Staged(temporaries, tuple(made))
+
+
+def _make_folders(folder: str) -> list[str]:
+    """Make `folder` and its missing parents; the ones made, outermost first."""
+    missing = []
+    while not os.path.isdir(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for path in reversed(missing):
+        os.mkdir(path)
+    return missing[::-1]
 
 
 def _temporary(target: str, content: bytes, *, sync: bool = False) -> str:

@@ -6,7 +6,9 @@ refuses to overwrite anything else, and never writes outside the folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -83,27 +85,55 @@ def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
     return _compare(out, files, read_manifest(out), interrupted=interrupted).changes
 
 
-def write(out: Path, files: dict[str, bytes]) -> WriteResult:
+def write(
+    out: Path, files: dict[str, bytes], *, gate: Callable[[], None] | None = None
+) -> WriteResult:
     """Make `out` hold exactly `files` (the manifest among them), as one transaction.
 
     Everything is checked before anything changes: a refused or failed write leaves the
     folder as it was. An earlier write that was interrupted is finished first. The result
     says what changed, as `diff` would have said just before (read once, under the lock).
+
+    `gate` runs once the new files are staged, before anything visible changes: when it
+    raises, the staged files (and the folders made for them) are deleted and the folder is
+    as it was. `render` passes the wait for its audit, which runs meanwhile on another core.
     """
     if out.exists() and not out.is_dir():
         raise OutputError(str(out), "is not a folder", "pass --out a folder (created if missing)")
-    with transaction.locked(out):
-        interrupted = transaction.pending(out)
-        transaction.recover(out)
-        found = _compare(out, files, read_manifest(out), interrupted=interrupted, writing=True)
-        if found.pending or found.stale:
-            transaction.commit(out, transaction.Operations(found.pending, found.stale))
+    made = _missing(out)
+    try:
+        with transaction.locked(out):
+            interrupted = transaction.pending(out)
+            transaction.recover(out)
+            found = _compare(out, files, read_manifest(out), interrupted=interrupted, writing=True)
+            if found.pending or found.stale:
+                staged = transaction.stage(out, found.pending)
+                try:
+                    if gate is not None:
+                        gate()
+                except BaseException:
+                    transaction.discard(out, staged)
+                    raise
+                transaction.finish(out, staged, found.stale)
+            elif gate is not None:
+                gate()
+    except BaseException:
+        for folder in reversed(made):  # the output folder, made for a write that did not happen
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     return WriteResult(
         tuple(sorted(found.pending)),
         found.stale,
         len(files) - len(found.pending),
         tuple(found.changes),
     )
+
+
+def _missing(folder: Path) -> list[Path]:
+    """`folder` and its parents that do not exist yet, outermost first."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    return missing[::-1]
 
 
 @dataclass(frozen=True)

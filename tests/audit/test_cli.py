@@ -218,6 +218,22 @@ def test_render_refuses_a_violating_output_and_writes_nothing(config: Path, care
     assert not (config.parent / "output").exists()
 
 
+def test_a_refused_render_leaves_an_existing_output_as_it_was(config: Path, careless: Path) -> None:
+    """The files are staged while the audit runs (in a child process); a refusal deletes
+    them and the folders made for them: a new user's profiles/<user>/ does not stay behind."""
+    assert runner.invoke(app, ["render"]).exit_code == 0
+    out = config.parent / "output"
+    before = {p: p.read_bytes() if p.is_file() else None for p in out.rglob("*")}
+    users = {"alice": {"tiers": ["admin"]}, "bob": {"tiers": ["admin"]}}
+    write_config(config.parent, minimal(defaults={"region": "eu-west-1"}, users=users))
+    result = runner.invoke(app, ["render", "--blueprints", str(careless)])
+    assert result.exit_code == 1, result.output
+    assert "refusing to write" in result.stderr
+    assert {p: p.read_bytes() if p.is_file() else None for p in out.rglob("*")} == before
+    assert runner.invoke(app, ["render"]).exit_code == 0
+    assert (out / "profiles" / "bob" / "config").is_file()
+
+
 def test_render_no_audit_writes_anyway(config: Path, careless: Path) -> None:
     result = runner.invoke(app, ["render", "--blueprints", str(careless), "--no-audit"])
     assert result.exit_code == 0, result.output
