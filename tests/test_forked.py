@@ -1,4 +1,4 @@
-"""The audit's child process: its verdict comes back, and it never outlives the command."""
+"""The audit's child process: its answer comes back, and it never outlives the command."""
 
 from __future__ import annotations
 
@@ -10,40 +10,40 @@ import pytest
 from mfagen import forked
 
 
-def test_the_child_answers_yes_or_no() -> None:
-    with forked.Forked(lambda: True) as yes, forked.Forked(lambda: False) as no:
-        assert yes.passed()
-        assert not no.passed()
-        assert yes.passed()  # asked again: the verdict is kept, the child long gone
-
-
-def test_a_child_that_raises_is_a_no() -> None:
-    def broken() -> bool:
-        raise RuntimeError("a bug in the check")
-
-    with forked.Forked(broken) as check:
-        assert not check.passed()
-
-
-def test_the_check_runs_in_another_process() -> None:
+def test_the_child_answers_with_its_return_value() -> None:
     parent = os.getpid()
-    with forked.Forked(lambda: os.getpid() != parent) as check:
-        assert check.passed()
+    with forked.Forked(lambda: {"pid": os.getpid(), "big": "x" * 1_000_000}) as child:
+        answer = child.result()
+        assert answer["pid"] != parent  # computed in another process
+        assert len(answer["big"]) == 1_000_000  # more than a pipe holds: no stall
+        assert child.result() == answer  # asked again: kept, the child long gone
+
+
+def test_a_child_that_raises_is_run_again_here_and_raises_the_same() -> None:
+    calls: list[int] = []
+
+    def broken() -> int:
+        calls.append(os.getpid())
+        raise ValueError("a bug in the check")
+
+    with forked.Forked(broken) as child, pytest.raises(ValueError, match="a bug in the check"):
+        child.result()
+    assert calls == [os.getpid()]  # the child's call happened in the child's own memory
 
 
 def test_leaving_early_stops_the_child() -> None:
     started = time.monotonic()
-    check = forked.Forked(lambda: time.sleep(60) or True)
-    pid = check._pid
-    check.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)  # as Ctrl-C in the parent
+    child = forked.Forked(lambda: time.sleep(60))
+    pid = child._pid
+    child.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)  # as Ctrl-C in the parent
     assert time.monotonic() - started < 10
     assert pid is not None
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped: no such child any more
 
 
-def test_without_fork_the_check_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_fork_the_function_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(os, "fork")
     parent = os.getpid()
-    with forked.Forked(lambda: os.getpid() == parent) as check:
-        assert check.passed()
+    with forked.Forked(os.getpid) as child:
+        assert child.result() == parent

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mfagen import config, forked, install, lockout, plan, render, starter, writer
+from mfagen.audit import AuditReport, audit_files
 from mfagen.audit import Options as AuditOptions
-from mfagen.audit import audit_files
 from mfagen.audit.errors import AuditRefusedError
 from mfagen.checks import did_you_mean
 from mfagen.errors import (
@@ -126,20 +126,19 @@ def render_to(
         return Rendered(validated, differences, checked=True, adoption=adoption)
     expect = AuditOptions(enforce_mfa=validated.loaded.config.defaults.enforce_mfa)
 
-    def audited() -> bool:
-        return audit_files(files, str(out), expect).ok
+    def failed_audit() -> AuditReport | None:
+        """The audit's report when it refuses (only then does it cross from the child)."""
+        report = audit_files(files, str(out), expect)
+        return None if report.ok else report
 
     def refuse_unless_audited() -> None:
-        """Raise AuditRefusedError with the report, unless the audit passed."""
-        if audit is None or audit.passed():
-            return
-        report = audit_files(files, str(out), expect)  # here, for its report (or its error)
-        if not report.ok:
+        report = audit.result() if audit is not None else None
+        if report is not None:
             raise AuditRefusedError(str(out), report)
 
     # The audit runs in a child process while this one stages the files (forked.py); they
     # become visible only once it passed. Its refusal comes before any other error.
-    with contextlib.nullcontext() if no_audit else forked.Forked(audited) as audit:
+    with contextlib.nullcontext() if no_audit else forked.Forked(failed_audit) as audit:
         before = writer.read_admin_paths(out)
         if before and not lockout.admin_paths(validated.plan) and not allow_lockout:
             refuse_unless_audited()

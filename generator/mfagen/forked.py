@@ -1,57 +1,60 @@
-"""Run a yes-or-no check in a forked child process while this process goes on.
+"""Run a function in a forked child process while this process goes on.
 
 `render` audits the files it rendered (CPU: about a second at 2,000 users) and writes them
 (the disk: about as long). On a machine with two cores the two can overlap: a child process
 runs the audit while the parent stages the new files, and the parent commits them only once
-the child says the audit passed.
+the child's answer says the audit passed.
 
-Only the verdict crosses back, as the child's exit status: 0 passed, anything else not.
-When it did not pass the caller runs the check itself, in its own process, to get the report
-or the exception: failures take the slow path and look exactly as without the child, and
-nothing has to be pickled. Without os.fork (Windows) the check runs in this process.
+The child's return value comes back pickled through an unnamed temporary file (a pipe could
+fill up and stall the child while the parent is busy staging). When the child fails to
+answer (an exception, a signal), the parent runs the function itself: errors take the slow
+path and look exactly as without the child. Without os.fork (Windows) it all runs here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import signal
+import tempfile
 from collections.abc import Callable
 from types import TracebackType
+from typing import IO, Generic, TypeVar
 
-PASSED = 0
-FAILED = 1
+R = TypeVar("R")
+ANSWERED = 0
 BROKE = 2
 
 
-class Forked:
-    """`check` started in a child process; `passed()` waits for its verdict.
+class Forked(Generic[R]):
+    """`function` started in a child process; `result()` waits for its return value.
 
     Use as a context manager: leaving it stops and reaps a child still running (an error or
     Ctrl-C in the parent), so no process outlives the command.
     """
 
-    def __init__(self, check: Callable[[], bool]) -> None:
-        self._check = check
-        self._verdict: bool | None = None
+    def __init__(self, function: Callable[[], R]) -> None:
+        self._function = function
         self._pid: int | None = None
+        self._answer = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
         if hasattr(os, "fork"):
             self._pid = os.fork()
-            if self._pid == 0:  # the child: answer with the exit status, run nothing else
-                os._exit(_verdict(check))
+            if self._pid == 0:  # the child: answer through the file, run nothing else
+                os._exit(_answer(function, self._answer))
 
-    def passed(self) -> bool:
-        """Whether the check returned True (waits for the child)."""
-        if self._verdict is None:
-            if self._pid is None:
-                self._verdict = self._check()
-            else:
-                _, status = os.waitpid(self._pid, 0)
-                self._pid = None
-                self._verdict = os.waitstatus_to_exitcode(status) == PASSED
-        return self._verdict
+    def result(self) -> R:
+        """What the function returned (waits for the child), or raised (run here then)."""
+        if self._pid is not None:
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            if os.waitstatus_to_exitcode(status) == ANSWERED:
+                self._answer.seek(0)
+                answer: R = pickle.load(self._answer)  # noqa: S301 - our own child's answer
+                self._function = lambda: answer
+        return self._function()
 
-    def __enter__(self) -> Forked:
+    def __enter__(self) -> Forked[R]:
         return self
 
     def __exit__(
@@ -65,10 +68,13 @@ class Forked:
                 os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
             self._pid = None
+        self._answer.close()
 
 
-def _verdict(check: Callable[[], bool]) -> int:
+def _answer(function: Callable[[], object], file: IO[bytes]) -> int:
     try:
-        return PASSED if check() else FAILED
-    except BaseException:  # noqa: BLE001 - any failure: the parent runs the check itself
+        pickle.dump(function(), file)
+        file.flush()
+    except BaseException:  # noqa: BLE001 - any failure: the parent runs the function itself
         return BROKE
+    return ANSWERED
