@@ -5,7 +5,8 @@
 For each scale (S: 200 users, M: 2,000, L: 20,000; 60 accounts, 25 tiers each in 12
 accounts, 3 tiers per user) it generates a seeded config, then runs as separate processes:
 `mfagen render` into an empty folder (with its audit, as users run it, and with
-`--no-audit`), `mfagen render --check` (nothing changed) and `mfagen audit`, and prints the
+`--no-audit`), `mfagen render --check` (nothing changed), `mfagen audit`, and `mfagen render`
+of the config with one more user into the existing output (a typical commit), and prints the
 median wall time, the peak RSS (the largest of the runs), the files and bytes written, and the
 I/O floor: how long a bare Python process takes to write the same files (it loads their
 contents with one read of a pickle, then creates the folders and writes them).
@@ -101,8 +102,14 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
         shutil.rmtree(copy)
     check = median([timed([*render, "--check"]) for _ in range(runs)])
     audit = median([timed([*mfagen, "audit", str(out)], ok_codes=(0, 1)) for _ in range(runs)])
-    full, plain, io = median(audited), median(bare), median(floor)
     files, size = folder_size(out)
+    # a commit's render: one user added to an existing output (only what changed is written)
+    changed = synthetic.write(scale, workdir, one_more_user=True)
+    again = []
+    for _ in range(runs):
+        subprocess.run([*render, "--no-audit"], check=True, stdout=subprocess.DEVNULL)  # reset
+        again.append(timed([*mfagen, "render", str(changed), "--out", str(out)], ok_codes=(0, 1)))
+    full, plain, io, step = median(audited), median(bare), median(floor), median(again)
     print(
         f"{scale.name:>2} {scale.users:>6} users, {files:,} files, {size / 2**20:5.1f} MiB | "
         f"render {full.seconds:5.2f} s {full.peak_rss_mib:4.0f} MiB "
@@ -110,7 +117,8 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
         f"render --no-audit {plain.seconds:5.2f} s {plain.peak_rss_mib:4.0f} MiB "
         f"({plain.seconds / io.seconds:4.1f}x floor) | floor {io.seconds:5.2f} s | "
         f"check {check.seconds:5.2f} s {check.peak_rss_mib:4.0f} MiB | "
-        f"audit {audit.seconds:5.2f} s {audit.peak_rss_mib:4.0f} MiB",
+        f"audit {audit.seconds:5.2f} s {audit.peak_rss_mib:4.0f} MiB | "
+        f"render, one user added {step.seconds:5.2f} s",
         flush=True,
     )
     return {
@@ -118,6 +126,7 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
         "render --no-audit": plain.seconds,
         "check": check.seconds,
         "audit": audit.seconds,
+        "render, one user added": step.seconds,
     }
 
 

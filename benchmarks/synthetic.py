@@ -67,7 +67,11 @@ def config(scale: Scale, seed: int = 1) -> dict[str, object]:
     }
 
 
-def write(scale: Scale, folder: Path, seed: int = 1) -> Path:
-    path = folder / f"accounts-{scale.name}.yaml"
-    path.write_text(yaml.safe_dump(config(scale, seed), sort_keys=False), encoding="utf-8")
+def write(scale: Scale, folder: Path, seed: int = 1, *, one_more_user: bool = False) -> Path:
+    """The config as a file; `one_more_user` adds a user in tier00 (a typical commit)."""
+    data = config(scale, seed)
+    if one_more_user:
+        data["users"]["zz-new-user"] = {"tiers": ["tier00"]}  # type: ignore[index]
+    path = folder / f"accounts-{scale.name}{'-plus1' if one_more_user else ''}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
