@@ -137,15 +137,15 @@ def render_to(
             raise AuditRefusedError(str(out), report)
 
     # The audit runs in a child process while this one stages the files (forked.py); they
-    # become visible only once it passed. Its refusal comes before any other error.
+    # become visible only once it passed. Its refusal comes before any other error, as when
+    # it ran before writing.
     with contextlib.nullcontext() if no_audit else forked.Forked(failed_audit) as audit:
-        before = writer.read_admin_paths(out)
-        if before and not lockout.admin_paths(validated.plan) and not allow_lockout:
-            refuse_unless_audited()
-            raise LockoutError(str(out), before)
         try:
+            before = writer.read_admin_paths(out)
+            if before and not lockout.admin_paths(validated.plan) and not allow_lockout:
+                raise LockoutError(str(out), before)
             written = writer.write(out, files, gate=refuse_unless_audited)
-        except OutputError:
+        except (LockoutError, OutputError):
             refuse_unless_audited()
             raise
     return Rendered(validated, written.changes, checked=False, adoption=adoption)

@@ -15,7 +15,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -36,9 +36,13 @@ class Operations:
 
 @contextlib.contextmanager
 def locked(out: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
-    """Hold an exclusive lock on the folder itself (no lock file is left behind)."""
+    """Hold an exclusive lock on the folder itself (no lock file is left behind).
+
+    A missing folder is made, and removed again (with the parents made for it) when the work
+    under the lock fails: a refused first write leaves no empty folder behind.
+    """
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        made = _make_folders(os.fspath(out))
         descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise OutputError(str(out), f"cannot open the folder: {exc.strerror}") from None
@@ -57,6 +61,9 @@ def locked(out: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
                     ) from None
                 time.sleep(0.05)
         yield
+    except BaseException:
+        _remove_empty(made)
+        raise
     finally:
         os.close(descriptor)
 
@@ -76,12 +83,6 @@ def commit(out: Path, operations: Operations) -> None:
     finish(out, stage(out, operations.contents), operations.removals)
 
 
-def stage(out: Path, contents: dict[str, bytes]) -> Staged:
-    """The first half of a commit: write every new content to a hidden temporary beside its
-    target, or none at all. Follow with `finish`, or `discard` to leave the folder as it was."""
-    return _stage(out, contents)
-
-
 def finish(out: Path, staged: Staged, removals: tuple[str, ...]) -> None:
     """The second half: the journal (the commit point), then the renames and removals."""
     os.sync()  # the staged data reaches the disk before the journal can point at it
@@ -97,9 +98,7 @@ def discard(out: Path, staged: Staged) -> None:
     root = os.fspath(out)
     for path, name in staged.temporaries.items():
         _unlink(os.path.join(os.path.dirname(f"{root}/{path}"), name))
-    for folder in reversed(staged.folders):
-        with contextlib.suppress(OSError):  # not empty: something else was put there
-            os.rmdir(folder)
+    _remove_empty(staged.folders)
 
 
 def recover(out: Path) -> bool:
@@ -175,7 +174,9 @@ def _strays(out: Path) -> Iterator[Path]:
             yield path
 
 
-def _stage(out: Path, contents: dict[str, bytes]) -> Staged:
+def stage(out: Path, contents: dict[str, bytes]) -> Staged:
+    """The first half of a commit: write every new content to a hidden temporary beside its
+    target, or none at all. Follow with `finish`, or `discard` to leave the folder as it was."""
     temporaries: dict[str, str] = {}
     made: list[str] = []
     root = os.fspath(out)
@@ -188,27 +189,33 @@ def _stage(out: Path, contents: dict[str, bytes]) -> Staged:
                 made += _make_folders(folder)
                 known.add(folder)
             temporaries[path] = _temporary(target, content)
-    except OSError as exc:
+    except BaseException as exc:
         discard(out, Staged(temporaries, tuple(made)))
+        if not isinstance(exc, OSError):
+            raise
         where = exc.filename or out
         raise OutputError(
             str(where), f"cannot write: {exc.strerror}", "check the folder and its permissions"
         ) from None
-    except BaseException:
-        discard(out, Staged(temporaries, tuple(made)))
-        raise
     return Staged(temporaries, tuple(made))
 
 
 def _make_folders(folder: str) -> list[str]:
     """Make `folder` and its missing parents; the ones made, outermost first."""
     missing = []
-    while not os.path.isdir(folder):
+    while folder and not os.path.isdir(folder):
         missing.append(folder)
         folder = os.path.dirname(folder)
     for path in reversed(missing):
         os.mkdir(path)
     return missing[::-1]
+
+
+def _remove_empty(folders: Iterable[str]) -> None:
+    """Remove folders made for a write that did not happen, innermost first."""
+    for folder in reversed(list(folders)):
+        with contextlib.suppress(OSError):  # not empty: something else was put there
+            os.rmdir(folder)
 
 
 def _temporary(target: str, content: bytes, *, sync: bool = False) -> str:

@@ -6,7 +6,6 @@ refuses to overwrite anything else, and never writes outside the folder.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,40 +99,26 @@ def write(
     """
     if out.exists() and not out.is_dir():
         raise OutputError(str(out), "is not a folder", "pass --out a folder (created if missing)")
-    made = _missing(out)
-    try:
-        with transaction.locked(out):
-            interrupted = transaction.pending(out)
-            transaction.recover(out)
-            found = _compare(out, files, read_manifest(out), interrupted=interrupted, writing=True)
-            if found.pending or found.stale:
-                staged = transaction.stage(out, found.pending)
-                try:
-                    if gate is not None:
-                        gate()
-                except BaseException:
-                    transaction.discard(out, staged)
-                    raise
-                transaction.finish(out, staged, found.stale)
-            elif gate is not None:
-                gate()
-    except BaseException:
-        for folder in reversed(made):  # the output folder, made for a write that did not happen
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
+    with transaction.locked(out):
+        interrupted = transaction.recover(out)
+        found = _compare(out, files, read_manifest(out), interrupted=interrupted, writing=True)
+        if found.pending or found.stale:
+            staged = transaction.stage(out, found.pending)
+            try:
+                if gate is not None:
+                    gate()
+            except BaseException:
+                transaction.discard(out, staged)
+                raise
+            transaction.finish(out, staged, found.stale)
+        elif gate is not None:
+            gate()
     return WriteResult(
         tuple(sorted(found.pending)),
         found.stale,
         len(files) - len(found.pending),
         tuple(found.changes),
     )
-
-
-def _missing(folder: Path) -> list[Path]:
-    """`folder` and its parents that do not exist yet, outermost first."""
-    missing = [path for path in (folder, *folder.parents) if not path.exists()]
-    return missing[::-1]
 
 
 @dataclass(frozen=True)

@@ -139,9 +139,6 @@ class Module:
         found = {g.tier for g in self.groups if g.tier} | {r.tier for r in self.roles if r.tier}
         return tuple(sorted(found))
 
-    def tier_groups(self, tier: str) -> tuple[Group, ...]:
-        return tuple(group for group in self.groups if group.tier == tier)
-
     def tier_roles(self, tier: str) -> tuple[Role, ...]:
         return self._tier_roles.get(tier, ())
 
@@ -157,14 +154,11 @@ class Module:
         return self._members.get(tier, ())
 
     def member_names(self, tier: str) -> frozenset[str]:
-        found = self._member_names.get(tier)
-        if found is None:
-            found = self._member_names[tier] = frozenset(u.name for u in self.members(tier))
-        return found
+        return self._member_names.get(tier, frozenset())
 
     @cached_property
     def _member_names(self) -> dict[str, frozenset[str]]:
-        return {}
+        return {tier: frozenset(u.name for u in users) for tier, users in self._members.items()}
 
     @cached_property
     def _members(self) -> dict[str, tuple[User, ...]]:
