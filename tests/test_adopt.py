@@ -440,7 +440,7 @@ def resources(files: dict[str, bytes], folder: str) -> dict[str, set[str] | None
             ):
                 each = re.search(r"for_each +?= toset\((\[.*\])\)", body)
                 keys = set(json.loads(each[1])) if each else None
-                if re.search(r"for_each += local.users", body):
+                if re.search(r"for_each += local.user_names", body):
                     keys = set(re.findall(r'^    "(.+)" = \{$', text, re.M))
                 found[f"{kind}.{name}"] = keys
     return found

@@ -24,11 +24,20 @@ locals {
   }
 }
 
+# Planning cost on Terraform 1.11 (README, "Terraform at scale"): Terraform reads a resource's
+# whole for_each value again for each of its instances, and every instance of a resource that an
+# instance refers to. So these resources iterate over the names alone, and each membership finds
+# its user in one map built once, not through aws_iam_user.user[each.key].
+locals {
+  user_names    = { for name, user in local.users : name => name }
+  created_users = { for name, user in aws_iam_user.user : name => user.name }
+}
+
 resource "aws_iam_user" "user" {
   provider = aws.identity
-  for_each = local.users
+  for_each = local.user_names
   name     = each.key
-  tags     = each.value.tags
+  tags     = local.users[each.key].tags
 
   # Removing a user from accounts.yaml removes their keys and MFA devices with them.
   force_destroy = true
@@ -37,7 +46,7 @@ resource "aws_iam_user" "user" {
 # Adds each user to mfagen's groups only; other group memberships stay untouched.
 resource "aws_iam_user_group_membership" "user" {
   provider = aws.identity
-  for_each = local.users
-  user     = aws_iam_user.user[each.key].name
-  groups   = each.value.groups
+  for_each = local.user_names
+  user     = local.created_users[each.key]
+  groups   = local.users[each.key].groups
 }

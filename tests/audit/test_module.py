@@ -126,7 +126,7 @@ resource "aws_iam_access_key" "dave" {{
             "",
             "allowed_account_ids",
         ),
-        ("terraform/users.tf", "each.value.groups", "var.groups", "'var.groups'"),
+        ("terraform/users.tf", "local.users[each.key].groups", "var.groups", "'var.groups'"),
     ],
 )
 def test_unreadable_input_is_refused_with_its_file(
@@ -152,3 +152,60 @@ def test_override_files_are_refused() -> None:
     files = add(rendered("accounts"), "terraform/override.tf", "")
     with pytest.raises(AuditInputError, match="merges this file"):
         audit_files(files, "output")
+
+
+def test_memberships_find_their_user_through_the_created_users_map() -> None:
+    files = rendered("accounts")
+    assert "user     = local.created_users[each.key]" in files["terraform/users.tf"]
+    found = read(files)
+    bob = next(u for u in found.users if u.name == "bob")
+    assert bob.created
+    assert found.tiers_of(bob) == ("deployer", "s3")
+
+
+def test_a_map_comprehension_over_any_attribute_is_evaluated() -> None:
+    # every user's name mapped to their ARN instead: the membership's user becomes an ARN,
+    # which no created user has, so the audit reads a user it does not create
+    files = replace(
+        rendered("accounts"),
+        "terraform/users.tf",
+        "name => user.name }",
+        "name => user.arn }",
+    )
+    found = read(files)
+    strangers = {u.name for u in found.users if not u.created}
+    names = ("alice", "bob", "carol.smith@acme", "dave")
+    assert strangers == {f"arn:aws:iam::111111111111:user/{name}" for name in names}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # a local nothing refers to is still evaluated: its error is still an error
+        ("  user_names ", "  unused = local.nowhere\n  user_names ", "no 'nowhere'"),
+        # a local that needs itself
+        (
+            "{ for name, user in local.users : name => name }",
+            "{ for name, user in local.user_names : name => name }",
+            "no 'user_names'",
+        ),
+        # a comprehension over something that is not a map
+        ("in local.users :", 'in local.users["bob"].groups :', "is not a map"),
+        # one whose result is not keyed by strings, or keyed twice
+        ("name => name }", "user => name }", "is not one string"),
+        ("aws_iam_user.user : name => user.name", "aws_iam_user.user : user.id => name", ""),
+    ],
+)
+def test_a_local_that_cannot_be_evaluated_is_refused_where_it_is_written(
+    old: str, new: str, message: str
+) -> None:
+    files = replace(rendered("accounts"), "terraform/users.tf", old, new, 1)
+    line = files["terraform/users.tf"].split("\n").index("locals {", 10) + 1
+    if not message:  # user.id is the name too: each key once, the module reads as before
+        assert {u.name for u in read(files).users if u.created} == {
+            "alice", "bob", "carol.smith@acme", "dave"
+        }  # fmt: skip
+        return
+    with pytest.raises(AuditInputError, match=message) as caught:
+        read(files)
+    assert (caught.value.path, caught.value.line) == ("terraform/users.tf", line)

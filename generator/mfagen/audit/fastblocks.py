@@ -4,8 +4,8 @@ python-hcl2 (lark) takes most of an audit's time: the account files alone are ab
 and loading its grammar costs a few hundred milliseconds before the first byte. The files
 mfagen writes use a small, fixed part of HCL: `#` comment lines, blocks with quoted labels,
 nested blocks without labels, one-line attributes (a plain quoted string, a whole number,
-true/false, a reference, a list of plain strings, `toset([...])`, an object of those over
-several lines) and `<<-EOT` heredocs.
+true/false, a reference, a list of plain strings, `toset([...])`, a one-line map comprehension,
+an object of those over several lines) and `<<-EOT` heredocs.
 `parse` reads exactly that, line by line, and returns what python-hcl2 returns for it
 (tests/audit/test_fastblocks.py checks that on every rendered example and every mutant). Any
 line it does not know, a duplicate attribute, a string with an escape or an interpolation, and
@@ -25,7 +25,12 @@ _ATTRIBUTE = re.compile(r"(?P<key>[a-z_]+) += (?P<value>.+)")
 _STRING = re.compile(_PLAIN)
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
 _NAME = r"[a-z_][\w-]*"
-_REFERENCE = re.compile(rf"{_NAME}(?:\.{_NAME})+(?:\[each\.key\](?:\.{_NAME})+)?")
+_REFERENCE = re.compile(rf"{_NAME}(?:\.{_NAME})+(?:\[each\.key\](?:\.{_NAME})*)?")
+_FOR = re.compile(
+    rf"\{{ (?P<inside>for {_NAME}, {_NAME} in {_NAME}(?:\.{_NAME})+ : {_NAME} => "
+    rf"{_NAME}(?:\.{_NAME})*) \}}"
+)
+"""`{ for k, v in local.x : k => v.attr }`, python-hcl2 gives it as `${{for ... : k => v.attr}}`."""
 _LIST = re.compile(rf"\[(?:{_PLAIN}(?:, {_PLAIN})*)?\]")
 _TOSET = re.compile(rf"toset\({_LIST.pattern}\)")
 _COMMENT = re.compile(r" *#[^\x00-\x1f]*")
@@ -118,9 +123,7 @@ class _Parser:
             return raw == "true"
         if _LIST.fullmatch(raw):
             return [item[1:-1] for item in re.findall(_PLAIN, raw)]
-        if _REFERENCE.fullmatch(raw) or _TOSET.fullmatch(raw):
-            return f"${{{raw}}}"
-        raise _NotPlainError
+        return _expression(raw)
 
     def heredoc(self) -> str:
         start = self.index
@@ -133,3 +136,13 @@ class _Parser:
                     raise _NotPlainError
                 return "\n".join([_HEREDOC, *body])
         raise _NotPlainError
+
+
+def _expression(raw: str) -> str:
+    """A reference, a toset call or a map comprehension, as python-hcl2 gives it."""
+    if _REFERENCE.fullmatch(raw) or _TOSET.fullmatch(raw):
+        return f"${{{raw}}}"
+    comprehension = _FOR.fullmatch(raw)
+    if comprehension is None:
+        raise _NotPlainError
+    return f"${{{{{comprehension['inside']}}}}}"

@@ -88,6 +88,9 @@ def _blocks(name: str, text: str) -> tuple[Block, ...]:
             line,
         ) from None
     headers = _headers(text)
+    if fast is not None:  # that block is not in `data`: the other locals blocks keep their lines
+        spans = headers.get(("locals",), [])
+        headers[("locals",)] = [span for span in spans if span[0] != fast.line]
     found: list[Block] = []
     for kind, entries in data.items():
         for entry in entries if isinstance(entries, list) else [entries]:

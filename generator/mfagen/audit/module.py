@@ -3,8 +3,9 @@
 Every folder of *.tf files is a root module (`terraform/`, or `terraform/<account>/` with the
 per-account layout); each is read on its own, then they are merged. Within one, the order
 matters: providers (and from them the identity account), then managed policies, groups and
-roles, then locals (which name the groups), users, and last the memberships and attachments,
-so that every reference resolves to something already read.
+roles, then users, and last the memberships and attachments, so that every reference resolves
+to something already read. A local is evaluated when first referred to (it may name the groups,
+or the users), and those nothing refers to at the end.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from mfagen.audit import links
 from mfagen.audit.errors import AuditInputError
 from mfagen.audit.model import Module
 from mfagen.audit.reader import Reader
+from mfagen.audit.resolve import Pending
 
 
 def read(files: Mapping[str, str]) -> Module:
@@ -34,13 +36,14 @@ def read_root(files: Mapping[str, str]) -> Module:
         for block in reader.of("resource", kind):
             reader.principal(block)
     for block in reader.of("locals"):
-        reader.scope.at(block.file, block.line)
-        values = reader.scope.value(block.body)
-        reader.scope.locals.update(values if isinstance(values, dict) else {})
+        for name, raw in block.body.items():
+            if name != "__is_block__":
+                reader.scope.pending[name] = Pending(raw, block.file, block.line)
     for block in reader.of("resource", "aws_iam_user"):
         reader.users_of(block)
     for block in reader.of("resource", *links.LINKS):
         links.link(reader, block)
+    reader.scope.settle()
     links.strays(reader)
     return reader.module()
 

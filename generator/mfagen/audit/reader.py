@@ -1,8 +1,8 @@
 """The state of reading one module: what has been read so far, and how each piece is read.
 
 `module.read` drives it in dependency order (providers, managed policies, groups and roles,
-locals, users, then memberships and attachments in links.py) so that every reference resolves
-to something already read.
+users, then memberships and attachments in links.py; locals when first referred to) so that
+every reference resolves to something already read.
 """
 
 from __future__ import annotations

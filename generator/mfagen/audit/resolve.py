@@ -1,8 +1,9 @@
 """Evaluate the few Terraform expressions mfagen writes, over values read so far.
 
 Supported: literals, `each.key` / `each.value.<attr>`, `local.<name>...`, `aws.<alias>`,
-`<resource type>.<name>[<key>].<attr>` and `toset([...])` / `tolist([...])`. Anything else is
-an AuditInputError: the audit does not guess what an expression evaluates to.
+`<resource type>.<name>[<key>].<attr>`, `toset([...])` / `tolist([...])` and the map
+comprehension `{ for <k>, <v> in <local or resource> : <k or v...> => <k or v...> }`. Anything
+else is an AuditInputError: the audit does not guess what an expression evaluates to.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ _TRAVERSAL = re.compile(
 )
 _STEP = re.compile(r'\.(?P<attr>[A-Za-z_][\w-]*)|\[(?:"(?P<key>[^"]*)"|(?P<each>each\.key))\]')
 _CALL = re.compile(r"(?P<fn>toset|tolist)\(\[(?P<items>.*)\]\)", re.S)
+_NAME = r"[A-Za-z_][\w-]*"
+_FOR = re.compile(
+    rf"\{{\s*for\s+(?P<key>{_NAME})\s*,\s*(?P<value>{_NAME})\s+in\s+(?P<source>[^:\s]+)\s*:"
+    r"\s*(?P<out_key>[^=\s]+)\s*=>\s*(?P<out>[^}\s]+)\s*\}"
+)
 _ITEM = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<ref>[^,"\s]+))\s*(?:,|$)')
 
 
@@ -31,6 +37,14 @@ class Each:
     value: Any
 
 
+class Pending(NamedTuple):
+    """A local as written, evaluated when first referred to."""
+
+    raw: Any
+    file: str
+    line: int
+
+
 @dataclass
 class Scope:
     """What expressions may refer to: locals, providers and the resources built so far."""
@@ -38,6 +52,8 @@ class Scope:
     file: str = ""
     line: int = 0
     locals: dict[str, Any] = field(default_factory=dict)
+    pending: dict[str, Pending] = field(default_factory=dict)
+    """Locals not evaluated yet: one may refer to a resource read after the locals blocks."""
     resources: dict[tuple[str, str], dict[str | None, Mapping[str, Any]]] = field(
         default_factory=dict
     )
@@ -77,8 +93,24 @@ class Scope:
             raise self.fail(f"{what} is not a list of strings")
         return value
 
+    def local(self, name: str) -> Any:
+        """The value of `local.<name>`, evaluated (where it is written) on first use."""
+        if name not in self.locals and name in self.pending:
+            raw, file, line = self.pending.pop(name)  # popped first: a cycle finds nothing
+            here = (self.file, self.line)
+            self.locals[name] = self.at(file, line).value(raw)
+            self.at(*here)
+        return self.locals.get(name, _MISSING)
+
+    def settle(self) -> None:
+        """Evaluate the locals nothing referred to: an error in one is still an error."""
+        while self.pending:
+            self.local(next(iter(self.pending)))
+
     def expression(self, text: str, each: Each | None) -> Any:
         parsed = _parse(text)
+        if isinstance(parsed, _For):
+            return self._comprehension(text, parsed, each)
         if isinstance(parsed, _Call):
             if parsed.items is None:
                 raise self.fail(f"cannot evaluate {text!r}")
@@ -93,7 +125,12 @@ class Scope:
         if root == "each":
             return self._each(text, steps, each)
         if root == "local":
-            return self._walk(text, self.locals, steps, each)
+            if not steps or not steps[0][0]:
+                raise self.fail(f"cannot evaluate {text!r}")
+            value = self.local(steps[0][0])
+            if value is _MISSING:
+                raise self.fail(f"cannot evaluate {text!r}: no {steps[0][0]!r}")
+            return self._walk(text, value, steps[1:], each)
         if root == "aws" and len(steps) == 1 and steps[0][0]:
             return ("provider", steps[0][0])
         return self._resource(text, root, steps, each)
@@ -113,6 +150,27 @@ class Scope:
             value = value[name]
         return value
 
+    def _comprehension(self, text: str, parsed: _For, each: Each | None) -> dict[str, Any]:
+        """`{ for k, v in <map> : <key> => <value> }`: a map, each key at most once."""
+        source = self.expression(parsed.source, each)
+        if not isinstance(source, dict):
+            raise self.fail(f"cannot evaluate {text!r}: {parsed.source} is not a map")
+        result: dict[str, Any] = {}
+        for key, value in source.items():
+            bound = {parsed.key: key, parsed.value: value}
+            out_key = self._bound(text, parsed.out_key, bound, each)
+            if not isinstance(out_key, str) or out_key in result:
+                raise self.fail(f"cannot evaluate {text!r}: key {out_key!r} is not one string")
+            result[out_key] = self._bound(text, parsed.out, bound, each)
+        return result
+
+    def _bound(self, text: str, part: str, bound: dict[str, Any], each: Each | None) -> Any:
+        """A traversal rooted at one of a comprehension's two names."""
+        parsed = _parse(part)
+        if not isinstance(parsed, _Traversal) or parsed.root not in bound:
+            raise self.fail(f"cannot evaluate {text!r}: {part!r}")
+        return self._walk(text, bound[parsed.root], parsed.steps, each)
+
     def _resource(self, text: str, kind: str, steps: tuple[Step, ...], each: Each | None) -> Any:
         if not steps or not steps[0][0]:
             raise self.fail(f"cannot evaluate {text!r}")
@@ -120,6 +178,8 @@ class Scope:
         if instances is None:
             raise self.fail(f"{text!r} refers to a resource the audit does not know")
         rest = steps[1:]
+        if not rest and None not in instances:  # the whole for_each resource: key -> instance
+            return {key: dict(attributes) for key, attributes in instances.items()}
         key: str | None = None
         if rest and not rest[0][0]:
             key = rest[0][1] if rest[0][1] is not None else (each.key if each else None)
@@ -156,9 +216,20 @@ Step = tuple[str, str | None, bool]
 """`.attr`, `["key"]` or `[each.key]`: (the attribute or "", the key or None, by each.key)."""
 
 
+_MISSING = object()
+
+
 class _Call(NamedTuple):
     function: str
     items: tuple[str, ...] | None
+
+
+class _For(NamedTuple):
+    key: str
+    value: str
+    source: str
+    out_key: str
+    out: str
 
 
 class _Traversal(NamedTuple):
@@ -167,12 +238,15 @@ class _Traversal(NamedTuple):
 
 
 @lru_cache(maxsize=4096)
-def _parse(text: str) -> _Call | _Traversal | None:
-    """A toset/tolist call or a traversal, or None.
+def _parse(text: str) -> _For | _Call | _Traversal | None:
+    """A map comprehension, a toset/tolist call or a traversal, or None.
 
     Cached: a users map of 2,000 entries names the same few groups thousands of times, and
     parsing the text with regular expressions was most of the cost of evaluating it.
     """
+    comprehension = _FOR.fullmatch(text)
+    if comprehension is not None:
+        return _For(*comprehension.group("key", "value", "source", "out_key", "out"))
     call = _CALL.fullmatch(text)
     if call is not None:
         items = _split(call["items"])
