@@ -25,9 +25,10 @@ from .motoserver import MotoEndpoint
 from .tooling import Terraform, TerraformResult, terraform_env
 
 
-def mfagen_render(config: Path, out: Path) -> str:
-    """`mfagen render CONFIG --out OUT` through the CLI; its stdout."""
-    result = CliRunner().invoke(app, ["render", str(config), "--out", str(out)])
+def mfagen_render(config: Path, out: Path, blueprints: Path | None = None) -> str:
+    """`mfagen render CONFIG --out OUT [--blueprints DIR]` through the CLI; its stdout."""
+    extra = ["--blueprints", str(blueprints)] if blueprints else []
+    result = CliRunner().invoke(app, ["render", str(config), "--out", str(out), *extra])
     if result.exit_code != 0:
         pytest.fail(
             f"mfagen render {config} exited {result.exit_code}:\n{result.output}", pytrace=False

@@ -30,6 +30,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
 
 IDENTITY, DEV, PROD, STAGING = "111111111111", "222222222222", "333333333333", "444444444444"
 LAMBDA = "arn:aws:iam::aws:policy/AWSLambda_FullAccess"
+EARLIER_BLUEPRINTS = Path(__file__).parent / "earlier-blueprints"
+"""users.tf as mfagen wrote it before its resources iterated over the names alone (the other
+blueprints come from the package)."""
 
 
 def org_role(account_id: str) -> str:
@@ -202,3 +205,23 @@ def test_changes_converge_and_leave_foreign_entities_alone(
     ]
     assert deleterules.delete_conflicts(before_apply, identity_calls) == []
     assert {"DeleteUser", "DeleteGroup"} <= {call.get("Action") for call in identity_calls}
+
+
+def test_a_module_applied_with_the_earlier_users_layout_plans_no_change(
+    tmp_path: Path, fresh_moto: MotoEndpoint, terraform_in: TerraformFactory
+) -> None:
+    # Same addresses, same arguments: upgrading mfagen must not touch a single user.
+    out = tmp_path / "out"
+    config = write_config(tmp_path, BEFORE)
+    mfagen_render(config, out, blueprints=EARLIER_BLUEPRINTS)
+    users_tf = out / "terraform" / "users.tf"
+    assert "  user     = aws_iam_user.user[each.key].name\n" in users_tf.read_text()
+    terraform = terraform_in(out / "terraform")
+    terraform.init()
+    terraform.apply()
+
+    mfagen_render(config, out)
+    assert "  user     = local.created_users[each.key]\n" in users_tf.read_text()
+    upgraded = terraform.plan()
+
+    assert upgraded.returncode == 0, upgraded.describe()
