@@ -9,7 +9,8 @@ accounts, 3 tiers per user) it generates a seeded config, then runs as separate 
 of the config with one more user into the existing output (a typical commit), and prints the
 median wall time, the peak RSS (the largest of the runs), the files and bytes written, and the
 I/O floor: how long a bare Python process takes to write the same files (it loads their
-contents with one read of a pickle, then creates the folders and writes them).
+contents with one read of a pickle, then creates the folders and writes them). Every render
+and floor writes into a folder name not used before in the run.
 """
 
 from __future__ import annotations
@@ -87,19 +88,27 @@ def folder_size(folder: Path) -> tuple[int, int]:
 def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, float]:
     config = synthetic.write(scale, workdir)
     mfagen = [sys.executable, "-m", "mfagen"]
-    out = workdir / f"out-{scale.name}"
-    copy = workdir / f"floor-{scale.name}"
-    render = [*mfagen, "render", str(config), "--out", str(out)]
+    numbers = itertools.count(1)
+
+    def new_folder(kind: str) -> Path:
+        """A folder name never used before: re-creating a tree at a path just deleted was up
+        to 20 times slower on the development machine's ext4 than at a new path."""
+        return workdir / f"{kind}-{scale.name}-{next(numbers)}"
+
     audited, bare, floor = [], [], []
+    out = new_folder("out")
     for _ in range(runs):
-        # into an empty folder each time: every file is new, as in a first render
-        for command, runs_of in ((render, audited), ([*render, "--no-audit"], bare)):
+        # into a new, empty folder each time: every file is new, as in a first render
+        for flags, runs_of in (((), audited), (("--no-audit",), bare)):
             shutil.rmtree(out, ignore_errors=True)
+            out = new_folder("out")
+            command = [*mfagen, "render", str(config), "--out", str(out), *flags]
             # exit 1: the audit refused to write (L: more users than IAM allows per account)
             runs_of.append(timed(command, ok_codes=(0, 1)))
-        shutil.rmtree(copy, ignore_errors=True)
+        copy = new_folder("floor")
         floor.append(timed([sys.executable, "-c", FLOOR, str(pack(out, workdir)), str(copy)]))
         shutil.rmtree(copy)
+    render = [*mfagen, "render", str(config), "--out", str(out)]  # the last, complete output
     check = median([timed([*render, "--check"]) for _ in range(runs)])
     audit = median([timed([*mfagen, "audit", str(out)], ok_codes=(0, 1)) for _ in range(runs)])
     files, size = folder_size(out)
