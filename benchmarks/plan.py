@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthetic  # the benchmark's own module, beside this file
 from tests.e2e import accounts
+from tests.e2e.deploy import USER_EXISTS
 from tests.e2e.motoserver import MotoEndpoint, running_moto_server
 from tests.e2e.tooling import (
     Terraform,
@@ -54,7 +55,6 @@ from tests.e2e.tooling import (
 PLAN = ("plan", "-detailed-exitcode", "-input=false", "-no-color")
 SUMMARY = re.compile(r"Plan: \d+ to add, \d+ to change, \d+ to destroy")
 EXTRA_USER = "zz-bench-extra"
-ORPHAN = re.compile(r"creating IAM User \(([^)]+)\): [^\n]*EntityAlreadyExists")
 
 
 def render(config: dict[str, object], path: Path, out: Path, blueprints: Path | None) -> None:
@@ -105,7 +105,7 @@ def applied(terraform: Terraform, attempts: int, endpoint: MotoEndpoint, identit
         except pytest.fail.Exception as error:
             if attempt == attempts:
                 raise
-            orphans = sorted(set(ORPHAN.findall(str(error))))
+            orphans = sorted(set(USER_EXISTS.findall(str(error))))
             iam = accounts.client_in_account(endpoint.url, "iam", identity)
             for name in orphans:
                 iam.delete_user(UserName=name)
