@@ -14,10 +14,11 @@ the AWS calls one plan makes, and plans once more after one user is added to the
 Prints figures only, wall and CPU time (terraform and its provider processes, not moto):
 moto answers on loopback, AWS in tens of milliseconds, so the call count matters as much as
 the time. `--blueprints` renders with a copy of the templates, to measure a change to them.
-Terraform 1.11's plan time grows with the square of the resource instances (S: minutes; M:
-over half an hour before the first create on a busy 2-core machine). On a loaded machine an
-apply can stop at EntityAlreadyExists on a create (likely an SDK retry of a create moto had
-done), even at `-parallelism=1`: run again.
+Each of the 60 accounts' provider configurations is a provider process costing about 2 s of
+CPU per plan; Terraform 1.11's own work grows faster than linearly with the users (README,
+"Terraform at scale"; benchmarks/tfshape.py isolates it). On a loaded machine moto sometimes
+creates a user twice over (the SDK re-sends a CreateUser moto carried out): the apply deletes
+such users and runs again, up to --apply-attempts.
 """
 
 from __future__ import annotations
