@@ -107,9 +107,7 @@ def applied(terraform: Terraform, attempts: int, endpoint: MotoEndpoint, identit
             if attempt == attempts:
                 raise
             orphans = sorted(set(USER_EXISTS.findall(str(error))))
-            iam = accounts.client_in_account(endpoint.url, "iam", identity)
-            for name in orphans:
-                iam.delete_user(UserName=name)
+            accounts.delete_users(endpoint.url, identity, orphans)
             done.append(f"failed ({len(orphans)} users created twice, deleted)")
     return "; then ".join(done)
 

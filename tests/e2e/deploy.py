@@ -137,7 +137,5 @@ def apply_past_resent_creates(
         failures = str(error).count("Error: ")
         if not existing or len(existing) != failures or not existing <= resent_creates(endpoint):
             raise
-    iam = accounts.client_in_account(endpoint.url, "iam", identity_account)
-    for name in sorted(existing):
-        iam.delete_user(UserName=name)
+    accounts.delete_users(endpoint.url, identity_account, sorted(existing))
     return terraform.apply()
