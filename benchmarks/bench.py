@@ -10,7 +10,8 @@ of the config with one more user into the existing output (a typical commit), an
 median wall time, the peak RSS (the largest of the runs), the files and bytes written, and the
 I/O floor: how long a bare Python process takes to write the same files (it loads their
 contents with one read of a pickle, then creates the folders and writes them). Every render
-and floor writes into a folder name not used before in the run.
+and floor writes into a folder name not used before in the run, and nothing is deleted until
+the end (the first files created after a deletion can cost many times the system time).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import argparse
 import itertools
 import os
 import pickle
-import shutil
 import statistics
 import subprocess
 import sys
@@ -91,8 +91,10 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
     numbers = itertools.count(1)
 
     def new_folder(kind: str) -> Path:
-        """A folder name never used before: re-creating a tree at a path just deleted was up
-        to 20 times slower on the development machine's ext4 than at a new path."""
+        """A folder name never used before. Nothing is deleted until the end of the whole
+        benchmark: on the development machine's ext4 the first files created after a tree
+        was deleted cost up to 20 times the system time, which would fall on whatever the
+        benchmark measured next."""
         return workdir / f"{kind}-{scale.name}-{next(numbers)}"
 
     audited, bare, floor = [], [], []
@@ -100,14 +102,12 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
     for _ in range(runs):
         # into a new, empty folder each time: every file is new, as in a first render
         for flags, runs_of in (((), audited), (("--no-audit",), bare)):
-            shutil.rmtree(out, ignore_errors=True)
             out = new_folder("out")
             command = [*mfagen, "render", str(config), "--out", str(out), *flags]
             # exit 1: the audit refused to write (L: more users than IAM allows per account)
             runs_of.append(timed(command, ok_codes=(0, 1)))
         copy = new_folder("floor")
         floor.append(timed([sys.executable, "-c", FLOOR, str(pack(out, workdir)), str(copy)]))
-        shutil.rmtree(copy)
     render = [*mfagen, "render", str(config), "--out", str(out)]  # the last, complete output
     check = median([timed([*render, "--check"]) for _ in range(runs)])
     audit = median([timed([*mfagen, "audit", str(out)], ok_codes=(0, 1)) for _ in range(runs)])

@@ -47,3 +47,35 @@ def test_without_fork_the_function_runs_here(monkeypatch: pytest.MonkeyPatch) ->
     parent = os.getpid()
     with forked.Forked(os.getpid) as child:
         assert child.result() == parent
+
+
+def test_a_fed_child_takes_what_the_parent_gives_after_the_fork() -> None:
+    feed: forked.Feed[bytes] = forked.Feed()
+    with forked.Forked(lambda: (os.getpid(), feed.take()), feed) as child:
+        time.sleep(0.05)  # the child is waiting for the value by now
+        feed.give(b"x" * 1_000_000)  # more than a pipe holds
+        pid, value = child.result()
+    assert pid != os.getpid()
+    assert value == b"x" * 1_000_000
+
+
+def test_a_fed_child_whose_parent_leaves_without_giving_stops() -> None:
+    feed: forked.Feed[bytes] = forked.Feed()
+    child = forked.Forked(feed.take, feed)
+    pid = child._pid
+    assert pid is not None
+    feed.close_giving_end()  # as a parent that stopped before giving
+    _, status = os.waitpid(pid, 0)  # would wait for ever if the child still waited
+    assert os.waitstatus_to_exitcode(status) == forked.BROKE
+    child._pid = None
+    child.__exit__(None, None, None)
+
+
+def test_a_fed_function_run_here_takes_the_value_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "fork")
+    feed: forked.Feed[str] = forked.Feed()
+    with forked.Forked(feed.take, feed) as child:
+        with pytest.raises(RuntimeError, match=r"before Feed\.give"):
+            feed.take()  # here, before the value exists: an error, not a wait for ever
+        feed.give("value")
+        assert child.result() == "value"

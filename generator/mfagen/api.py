@@ -119,16 +119,20 @@ def render_to(
     exists in AWS already gets Terraform import blocks (see mfagen.adopt).
     """
     validated = validate(config_path)
-    adoption = find_existing(validated.plan) if adopt else None
-    files = _files(validated.plan, blueprints, adoption)
+    built = validated.plan
+    adoption = find_existing(built) if adopt else None
     if check:
-        differences = tuple(writer.diff(out, files))
+        differences = tuple(writer.diff(out, _files(built, blueprints, adoption)))
         return Rendered(validated, differences, checked=True, adoption=adoption)
+    env = render.environment(blueprints)
+    terraform = render.terraform(built, env, adoption)
     expect = AuditOptions(enforce_mfa=validated.loaded.config.defaults.enforce_mfa)
+    profiles: forked.Feed[dict[str, bytes]] | None = None if no_audit else forked.Feed()
 
     def failed_audit() -> AuditReport | None:
         """The audit's report when it refuses (only then does it cross from the child)."""
-        report = audit_files(files, str(out), expect)
+        later = profiles.take if profiles is not None else None
+        report = audit_files(terraform, str(out), expect, later=later)
         return None if report.ok else report
 
     def refuse_unless_audited() -> None:
@@ -136,13 +140,23 @@ def render_to(
         if report is not None:
             raise AuditRefusedError(str(out), report)
 
-    # The audit runs in a child process while this one stages the files (forked.py); they
-    # become visible only once it passed. Its refusal comes before any other error, as when
-    # it ran before writing.
-    with contextlib.nullcontext() if no_audit else forked.Forked(failed_audit) as audit:
+    # The audit runs in a child process (forked.py) from the moment the Terraform files are
+    # rendered: it reads the module while this process renders the profile files, takes them
+    # through the feed, and checks them while this one stages every file. The files become
+    # visible only once it passed. Its refusal comes before any other error, as when it ran
+    # before writing.
+    with (
+        contextlib.nullcontext()
+        if profiles is None
+        else forked.Forked(failed_audit, profiles) as audit
+    ):
+        profile_files = render.profiles(built, env)
+        if profiles is not None:
+            profiles.give(profile_files)
+        files = writer.with_manifest({**terraform, **profile_files}, lockout.admin_paths(built))
         try:
             before = writer.read_admin_paths(out)
-            if before and not lockout.admin_paths(validated.plan) and not allow_lockout:
+            if before and not lockout.admin_paths(built) and not allow_lockout:
                 raise LockoutError(str(out), before)
             written = writer.write(out, files, gate=refuse_unless_audited)
         except (LockoutError, OutputError):

@@ -56,14 +56,28 @@ def render(
 ) -> dict[str, bytes]:
     """Every output file, relative POSIX path -> content; with `adoption`, its imports too."""
     env = environment(blueprints)
+    files = {**terraform(plan, env, adoption), **profiles(plan, env)}
+    return dict(sorted(files.items()))
+
+
+def terraform(
+    plan: Plan, env: jinja2.Environment, adoption: Adoption | None = None
+) -> dict[str, bytes]:
+    """The Terraform files of every root module."""
     files: dict[str, str] = {}
     for module in plan.modules:
         imports = adoption.imports_in(module.folder) if adoption else ()
         files.update(_module(env, plan, module, imports))
+    return {path: _normalise(text) for path, text in files.items()}
+
+
+def profiles(plan: Plan, env: jinja2.Environment) -> dict[str, bytes]:
+    """Every user's profile file."""
     profile = env.get_template("profiles/config.j2")
-    for file in plan.profiles:
-        files[f"{PROFILES_DIR}/{file.user}/config"] = profile.render(file=file)
-    return {path: _normalise(text) for path, text in sorted(files.items())}
+    return {
+        f"{PROFILES_DIR}/{file.user}/config": _normalise(profile.render(file=file))
+        for file in plan.profiles
+    }
 
 
 def _module(

@@ -209,3 +209,38 @@ def test_a_local_that_cannot_be_evaluated_is_refused_where_it_is_written(
     with pytest.raises(AuditInputError, match=message) as caught:
         read(files)
     assert (caught.value.path, caught.value.line) == ("terraform/users.tf", line)
+
+
+def _split(files: Files) -> tuple[Files, Files]:
+    """The files without the profiles, and the profiles (as render hands them over later)."""
+    profiles = {p: t for p, t in files.items() if p.startswith("profiles/")}
+    return {p: t for p, t in files.items() if p not in profiles}, profiles
+
+
+@pytest.mark.parametrize("name", ["accounts", "seed", "large-tier", "per-account"])
+def test_profile_files_handed_over_later_give_the_same_report(name: str) -> None:
+    files = rendered(name)
+    first, later = _split(files)
+    assert audit_files(first, "output", later=lambda: later) == audit_files(files, "output")
+
+
+def test_profile_files_handed_over_later_are_checked_as_the_others() -> None:
+    files = replace(rendered("accounts"), "profiles/alice/config", "mfa/AdminMFARole", "mfa/X", 1)
+    files["profiles/mallory/config"] = "[profile acme]\n"
+    first, later = _split(files)
+    report = audit_files(first, "output", later=lambda: later)
+    assert report == audit_files(files, "output")
+    messages = {finding.message for finding in report.findings}
+    assert "a profile file for someone who is no user of the module" in messages
+    assert any("no role of the module" in message for message in messages)
+
+
+def test_profile_files_are_asked_for_only_once_the_module_reads() -> None:
+    files = replace(rendered("accounts"), "terraform/identity.tf", '"Effect"', '"Effect" =', 1)
+    first, _ = _split(files)
+
+    def later() -> Files:
+        raise AssertionError("asked for the profile files of an unreadable module")
+
+    with pytest.raises(AuditInputError, match="not valid JSON"):
+        audit_files(first, "output", later=later)

@@ -7,7 +7,7 @@ access matrix and every violation with the statements behind it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,12 +66,20 @@ def audit_folder(folder: Path, options: Options | None = None) -> AuditReport:
 
 
 def audit_files(
-    files: Mapping[str, str | bytes], label: str, options: Options | None = None
+    files: Mapping[str, str | bytes],
+    label: str,
+    options: Options | None = None,
+    *,
+    later: Callable[[], Mapping[str, str | bytes]] | None = None,
 ) -> AuditReport:
-    """Audit rendered files (relative path -> content), e.g. before `render` writes them."""
+    """Audit rendered files (relative path -> content), e.g. before `render` writes them.
+
+    `later`, when given, returns more of them (render's profile files, rendered meanwhile in
+    another process): it is called only once the Terraform module has been read and checked,
+    which is what needs no profile file.
+    """
     options = options or Options()
-    texts = {path: _decode(path, content) for path, content in files.items()}
-    terraform = {p: t for p, t in texts.items() if p.startswith(f"{TERRAFORM}/")}
+    terraform = {p: _decode(p, t) for p, t in files.items() if p.startswith(f"{TERRAFORM}/")}
     for path in terraform:
         name = path.rsplit("/", 1)[-1]
         if name == "override.tf" or name.endswith((".tf.json", "_override.tf")):
@@ -82,11 +90,16 @@ def audit_files(
             )
     if not terraform:
         raise AuditInputError(label, "no *.tf files to audit")
-    found = module.read(terraform)
+    checked = _ModuleChecks(module.read(terraform), options)
+    every = files if later is None else {**files, **later()}
     profile_files = profiles.read(
-        {p: t for p, t in texts.items() if p.startswith(f"{PROFILES}/") and p.count("/") == 2}
+        {
+            path: _decode(path, content)
+            for path, content in every.items()
+            if path.startswith(f"{PROFILES}/") and path.count("/") == 2
+        }
     )
-    return _run(found, profile_files, label, options)
+    return checked.report(profile_files, label)
 
 
 def _run(
@@ -99,31 +112,55 @@ def _run(
 ) -> AuditReport:
     """The invariants on a module read. `shortcuts=False` asks every question of every user
     and class one by one (Access.shortcuts): slow, the reference the tests compare with."""
-    classes = subjects.classes(found)
-    access = Access(found, classes, shortcuts=shortcuts)
-    findings: list[Finding] = [*invariants.strays(found), *invariants.trusts(found, access)]
-    devices = {n: _devices(files.get(cls.representative.name)) for n, cls in enumerate(classes)}
-    screened = selfscreen.screen(access, devices, enforce_mfa=options.enforce_mfa)
-    for n, cls in enumerate(classes):
-        checks = screened.get(n)
-        if checks:  # the others: nothing to find (selfscreen.py)
-            findings += selfservice.check(
-                access, cls, devices[n], enforce_mfa=options.enforce_mfa, checks=checks
-            )
-    findings += invariants.groups(found, access)
-    cells = Cells(access)
-    findings += invariants.profiles(found, access, files, cells)
-    findings += quotas.check(found, options.limits)
-    return AuditReport(
-        folder=label,
-        identity_account=found.identity_account,
-        accounts=found.accounts,
-        tiers=found.tiers,
-        roles=len(found.roles),
-        matrix=cells.matrix(),
-        findings=merge(findings),
-        limits=options.limits.as_dict(),
-    )
+    return _ModuleChecks(found, options, shortcuts=shortcuts).report(files, label)
+
+
+class _ModuleChecks:
+    """The invariants in two steps: what the module alone decides, then (`report`) what needs
+    the profile files too (each class's MFA devices, invariant 6)."""
+
+    def __init__(self, found: Module, options: Options, *, shortcuts: bool = True) -> None:
+        self.found = found
+        self.options = options
+        self.classes = subjects.classes(found)
+        self.access = Access(found, self.classes, shortcuts=shortcuts)
+        self.first: list[Finding] = [
+            *invariants.strays(found),
+            *invariants.trusts(found, self.access),
+        ]
+        self.groups = list(invariants.groups(found, self.access))
+        self.cells = Cells(self.access)
+        self.quotas = list(quotas.check(found, options.limits))
+
+    def report(self, files: dict[str, profiles.ProfileFile], label: str) -> AuditReport:
+        found, access, classes, enforce_mfa = (
+            self.found,
+            self.access,
+            self.classes,
+            self.options.enforce_mfa,
+        )
+        findings = list(self.first)
+        devices = {n: _devices(files.get(cls.representative.name)) for n, cls in enumerate(classes)}
+        screened = selfscreen.screen(access, devices, enforce_mfa=enforce_mfa)
+        for n, cls in enumerate(classes):
+            checks = screened.get(n)
+            if checks:  # the others: nothing to find (selfscreen.py)
+                findings += selfservice.check(
+                    access, cls, devices[n], enforce_mfa=enforce_mfa, checks=checks
+                )
+        findings += self.groups
+        findings += invariants.profiles(found, access, files, self.cells)
+        findings += self.quotas
+        return AuditReport(
+            folder=label,
+            identity_account=found.identity_account,
+            accounts=found.accounts,
+            tiers=found.tiers,
+            roles=len(found.roles),
+            matrix=self.cells.matrix(),
+            findings=merge(findings),
+            limits=self.options.limits.as_dict(),
+        )
 
 
 def _devices(file: profiles.ProfileFile | None) -> tuple[str, ...]:
