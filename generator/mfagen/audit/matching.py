@@ -127,24 +127,24 @@ def _plain(pattern: str) -> bool:
 class PatternSet:
     """Several patterns of one element (Action, NotResource, ...), compiled for speed.
 
-    Patterns without variables become one regular expression; the rest are tried one by one.
+    Resource patterns without a wildcard match themselves alone: a set test. The other
+    patterns without variables become one regular expression, compiled when first needed (a
+    group's policy lists a dozen role ARNs: compiling them as a regex cost more than every
+    question asked of them); patterns with variables are tried one by one.
     """
 
-    __slots__ = ("_dynamic", "_mode", "_static", "_wildcard", "patterns")
+    __slots__ = ("_dynamic", "_exact", "_globs", "_mode", "_static", "_wildcard", "patterns")
 
     def __init__(self, patterns: tuple[str, ...], mode: Mode) -> None:
         self.patterns = patterns
         static = [p for p in patterns if not has_variable(p)]
         self._dynamic = tuple(p for p in patterns if has_variable(p))
         self._wildcard = "*" in static and mode in ("action", "resource")
-        self._static = (
-            re.compile(
-                "|".join(f"(?:{_glob(p, mode).pattern})" for p in static),
-                re.IGNORECASE | re.DOTALL if mode == "action" else re.DOTALL,
-            )
-            if static
-            else None
-        )
+        # "action" compares without case (as IAM does, and as the regex's IGNORECASE folds):
+        # a set would need the same folding, so action patterns stay in the regex
+        self._exact = frozenset(p for p in static if mode == "resource" and _plain(p))
+        self._globs = tuple(p for p in static if p not in self._exact)
+        self._static: re.Pattern[str] | None = None
         self._mode: Mode = mode
 
     def literals(self) -> frozenset[str] | None:
@@ -159,8 +159,14 @@ class PatternSet:
         return bool(self._dynamic)
 
     def match(self, value: str, context: Context) -> bool:
-        if self._wildcard:
+        if self._wildcard or value in self._exact:
             return True
-        if self._static is not None and self._static.fullmatch(value) is not None:
-            return True
+        if self._globs:
+            if self._static is None:
+                self._static = re.compile(
+                    "|".join(f"(?:{_glob(p, self._mode).pattern})" for p in self._globs),
+                    re.IGNORECASE | re.DOTALL if self._mode == "action" else re.DOTALL,
+                )
+            if self._static.fullmatch(value) is not None:
+                return True
         return any(matches(p, value, self._mode, context) for p in self._dynamic)
