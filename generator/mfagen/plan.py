@@ -6,7 +6,8 @@ and never decide anything themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, NamedTuple
 
 from mfagen import naming, policies
@@ -129,8 +130,16 @@ class Plan:
     groups: tuple[Group, ...]
     roles: tuple[Role, ...]
     users: tuple[User, ...]
-    profiles: tuple[ProfileFile, ...]
     modules: tuple[Module, ...]
+    config: Config = field(repr=False, compare=False)
+    """What the profiles are laid out from."""
+
+    @cached_property
+    def profiles(self) -> tuple[ProfileFile, ...]:
+        """Every user's profile file, laid out when first asked for: `render` starts its
+        audit, which needs the Terraform files alone, before (a tenth of a second at 2,000
+        users)."""
+        return _profile_files(self.config, self.identity, self.roles)
 
     def roles_in(self, account: str) -> tuple[Role, ...]:
         return tuple(role for role in self.roles if role.account == account)
@@ -295,8 +304,8 @@ def build(config: Config) -> Plan:
         groups=tuple(groups),
         roles=tuple(roles),
         users=users,
-        profiles=_profile_files(config, identity, roles),
         modules=_modules(config, providers, identity),
+        config=config,
     )
 
 
@@ -362,7 +371,7 @@ def _region(config: Config, account: str) -> str:
 
 
 def _profile_files(
-    config: Config, identity: Provider, roles: list[Role]
+    config: Config, identity: Provider, roles: tuple[Role, ...]
 ) -> tuple[ProfileFile, ...]:
     """Every user's profiles: the source profile, then one per role of their tiers, by name."""
     by_tier: dict[str, list[tuple[str, str, str]]] = {tier: [] for tier in config.tiers}
