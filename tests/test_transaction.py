@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,47 @@ def test_crash_while_staging_leaves_the_previous_output(
     # next write's recovery: test_sigkill_at_any_moment_leaves_old_or_new_output)
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(transaction.TEMP_SUFFIX)]
     assert _tree(tmp_path) == before
+    assert not transaction.recover(tmp_path)
+
+
+def _entries(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("step", ["mkdir", "temporary", "sync"])
+def test_ctrl_c_just_after_a_step_of_staging_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """The step happened, the interrupt comes before its result is recorded: what stage()
+    made must still be removed (a folder for a new user, a temporary, all of them)."""
+    writer.write(tmp_path, OLD)
+    before = _entries(tmp_path)
+    real_mkdir, real_open, real_sync = os.mkdir, os.open, os.sync
+
+    def interrupted(real: Callable[..., object]) -> Callable[..., object]:
+        def after(*args: object, **kwargs: object) -> object:
+            real(*args, **kwargs)
+            raise KeyboardInterrupt
+
+        return after
+
+    if step == "mkdir":  # profiles/y/ is new
+        monkeypatch.setattr(transaction.os, "mkdir", interrupted(real_mkdir))
+    elif step == "temporary":
+        opened = interrupted(real_open)
+        monkeypatch.setattr(
+            transaction.os,
+            "open",
+            lambda path, flags, *rest: (opened if flags & os.O_CREAT else real_open)(
+                path, flags, *rest
+            ),  # only the open that creates: a temporary (or the journal, not reached)
+        )
+    else:
+        monkeypatch.setattr(transaction.os, "sync", interrupted(real_sync))
+    with pytest.raises(KeyboardInterrupt):
+        writer.write(tmp_path, NEW)
+    monkeypatch.undo()
+    assert _entries(tmp_path) == before
     assert not transaction.recover(tmp_path)
 
 

@@ -189,9 +189,12 @@ def stage(out: Path, contents: dict[str, bytes]) -> Staged:
             target = f"{root}/{path}"
             folder = os.path.dirname(target)
             if folder not in known:
-                made += _make_folders(folder)
+                _make_folders(folder, made)
                 known.add(folder)
-            temporaries[path] = _temporary(target, content)
+            temporaries[path] = _temporary_name(target)  # before it exists: see _make_folders
+            _temporary(target, content)
+        if temporaries:
+            os.sync()  # one flush of everything: far cheaper than an fsync per file
     except BaseException as exc:
         discard(out, Staged(temporaries, tuple(made)))
         if not isinstance(exc, OSError):
@@ -200,18 +203,23 @@ def stage(out: Path, contents: dict[str, bytes]) -> Staged:
         raise OutputError(
             str(where), f"cannot write: {exc.strerror}", "check the folder and its permissions"
         ) from None
-    if temporaries:
-        os.sync()  # one flush of everything: far cheaper than an fsync per file
     return Staged(temporaries, tuple(made))
 
 
-def _make_folders(folder: str) -> list[str]:
-    """Make `folder` and its missing parents; the ones made, outermost first."""
+def _make_folders(folder: str, made: list[str] | None = None) -> list[str]:
+    """Make `folder` and its missing parents; the ones made, outermost first.
+
+    Each is appended to `made` before it is made, so that an interrupt (Ctrl-C) between the
+    two cannot leave a folder nobody knows of: removing one that was never made fails
+    quietly (_remove_empty). stage() records its temporaries the same way.
+    """
     missing = []
     while folder and not os.path.isdir(folder):
         missing.append(folder)
         folder = os.path.dirname(folder)
+    made = [] if made is None else made
     for path in reversed(missing):
+        made.append(path)
         os.mkdir(path)
     return missing[::-1]
 
@@ -223,12 +231,16 @@ def _remove_empty(folders: Iterable[str]) -> None:
             os.rmdir(folder)
 
 
+def _temporary_name(target: str) -> str:
+    """The name of `target`'s hidden temporary, in the same folder."""
+    return f".{os.path.basename(target)}.{os.getpid()}{TEMP_SUFFIX}"
+
+
 def _temporary(target: str, content: bytes, *, sync: bool = False) -> str:
     """A new hidden file beside `target` (its folder exists) holding `content` (mode 0644);
     returns its name."""
-    folder, name = os.path.split(target)
-    temporary = f".{name}.{os.getpid()}{TEMP_SUFFIX}"
-    path = os.path.join(folder, temporary)
+    temporary = _temporary_name(target)
+    path = os.path.join(os.path.dirname(target), temporary)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
         descriptor = os.open(path, flags, 0o644)
