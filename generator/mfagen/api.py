@@ -30,6 +30,10 @@ if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs
     from mfagen.adopt import Adoption
 
 
+PARALLEL_USERS = 500
+"""From this many users on, `render --check` shares its work with a child process."""
+
+
 @dataclass(frozen=True)
 class Validated:
     loaded: config.Loaded
@@ -102,6 +106,32 @@ def find_existing(built: plan.Plan) -> Adoption:
     return adopt.find(built, adopt.session_clients())
 
 
+def _differences(
+    out: Path, built: plan.Plan, blueprints: Path | None, adoption: Adoption | None
+) -> tuple[writer.Change, ...]:
+    """What rendering into `out` would change (`render --check`).
+
+    From PARALLEL_USERS users on, a child process lays out, renders and compares the first
+    half of the profile files (most of the work) while this process does the rest.
+    """
+    env = render.environment(blueprints)
+    users = built.profile_users
+    theirs = users[: len(users) // 2] if len(users) >= PARALLEL_USERS else ()
+
+    def compare_theirs() -> list[writer.Change]:
+        return writer.changed(out, render.profiles(built, env, built.profiles_of(theirs)))
+
+    with forked.Forked(compare_theirs) if theirs else contextlib.nullcontext() as other:
+        mine = built.profiles_of(users[len(theirs) :])
+        files = {**render.terraform(built, env, adoption), **render.profiles(built, env, mine)}
+        elsewhere = [render.profile_path(user) for user in theirs]
+        files = writer.with_manifest(files, lockout.admin_paths(built), more=elsewhere)
+        found = writer.diff(out, files, elsewhere=elsewhere)
+        if other is not None:
+            found += other.result()
+    return tuple(sorted(found, key=lambda change: change.path))
+
+
 def render_to(
     config_path: Path,
     out: Path,
@@ -122,7 +152,7 @@ def render_to(
     built = validated.plan
     adoption = find_existing(built) if adopt else None
     if check:
-        differences = tuple(writer.diff(out, _files(built, blueprints, adoption)))
+        differences = _differences(out, built, blueprints, adoption)
         return Rendered(validated, differences, checked=True, adoption=adoption)
     env = render.environment(blueprints)
     terraform = render.terraform(built, env, adoption)

@@ -6,6 +6,7 @@ and never decide anything themselves.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, NamedTuple
@@ -139,7 +140,16 @@ class Plan:
         """Every user's profile file, laid out when first asked for: `render` starts its
         audit, which needs the Terraform files alone, before (a tenth of a second at 2,000
         users)."""
-        return _profile_files(self.config, self.identity, self.roles)
+        return self.profiles_of(self.profile_users)
+
+    @property
+    def profile_users(self) -> tuple[str, ...]:
+        """The users with a profile file (all of them), in the order of `profiles`."""
+        return tuple(sorted(self.config.users))
+
+    def profiles_of(self, users: Iterable[str]) -> tuple[ProfileFile, ...]:
+        """The profile files of these users, in this order."""
+        return _profile_files(self.config, self.identity, self.roles, users)
 
     def roles_in(self, account: str) -> tuple[Role, ...]:
         return tuple(role for role in self.roles if role.account == account)
@@ -371,15 +381,15 @@ def _region(config: Config, account: str) -> str:
 
 
 def _profile_files(
-    config: Config, identity: Provider, roles: tuple[Role, ...]
+    config: Config, identity: Provider, roles: tuple[Role, ...], users: Iterable[str]
 ) -> tuple[ProfileFile, ...]:
-    """Every user's profiles: the source profile, then one per role of their tiers, by name."""
+    """Each user's profiles: the source profile, then one per role of their tiers, by name."""
     by_tier: dict[str, list[tuple[str, str, str]]] = {tier: [] for tier in config.tiers}
     for role in roles:
         name = naming.profile_name(config, role.account, role.tier)
         by_tier[role.tier].append((name, _region(config, role.account), role.arn))
     files = []
-    for user_name in sorted(config.users):
+    for user_name in users:
         user = config.users[user_name]
         serial = f"arn:aws:iam::{identity.account_id}:mfa/{user.mfa_device or user_name}"
         source = Profile(config.organization, user.region or identity.region, serial)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,13 +72,19 @@ def terraform(
     return {path: _normalise(text) for path, text in files.items()}
 
 
-def profiles(plan: Plan, env: jinja2.Environment) -> dict[str, bytes]:
-    """Every user's profile file."""
+def profiles(
+    plan: Plan, env: jinja2.Environment, files: Iterable[ProfileFile] | None = None
+) -> dict[str, bytes]:
+    """Every user's profile file, or those of `files` alone."""
     profile = env.get_template("profiles/config.j2")
     return {
-        f"{PROFILES_DIR}/{file.user}/config": _normalise(profile.render(file=file))
-        for file in plan.profiles
+        profile_path(file.user): _normalise(profile.render(file=file))
+        for file in (plan.profiles if files is None else files)
     }
+
+
+def profile_path(user: str) -> str:
+    return f"{PROFILES_DIR}/{user}/config"
 
 
 def _module(

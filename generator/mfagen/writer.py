@@ -7,7 +7,7 @@ refuses to overwrite anything else, and never writes outside the folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -42,13 +42,16 @@ class WriteResult:
 _ADMINS = "# admin paths: "
 
 
-def with_manifest(files: dict[str, bytes], admin_paths: tuple[str, ...] = ()) -> dict[str, bytes]:
-    """The rendered files plus the manifest that lists them.
+def with_manifest(
+    files: dict[str, bytes], admin_paths: tuple[str, ...] = (), *, more: Iterable[str] = ()
+) -> dict[str, bytes]:
+    """The rendered files plus the manifest that lists them (and the paths `more`, rendered
+    files held elsewhere).
 
     The manifest also records who can reach an admin role in the identity account, so that a
     later render can tell when it would remove the last such path (see lockout.py).
     """
-    listing = "".join(f"{path}\n" for path in sorted(files))
+    listing = "".join(f"{path}\n" for path in sorted({*files, *more}))
     admins = "".join(f"{_ADMINS}{path}\n" for path in admin_paths)
     return {**files, MANIFEST: (_MANIFEST_HEADER + admins + listing).encode("utf-8")}
 
@@ -78,10 +81,20 @@ def read_manifest(out: Path) -> set[str]:
     return owned
 
 
-def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
-    """What writing `files` (the manifest among them) into `out` would change."""
+def diff(out: Path, files: dict[str, bytes], *, elsewhere: Iterable[str] = ()) -> list[Change]:
+    """What writing `files` (the manifest among them) into `out` would change.
+
+    `elsewhere`: the paths of more rendered files, compared by `changed` (in another
+    process): they are not stale, and what `changed` says of them completes the answer.
+    """
     interrupted = transaction.pending(out)
-    return _compare(out, files, read_manifest(out), interrupted=interrupted).changes
+    owned = read_manifest(out).difference(elsewhere)
+    return _compare(out, files, owned, interrupted=interrupted).changes
+
+
+def changed(out: Path, files: dict[str, bytes]) -> list[Change]:
+    """Which of `files` are missing from `out` or differ there: `diff` for part of them."""
+    return _compare(out, files, set(), interrupted=False).changes
 
 
 def write(
