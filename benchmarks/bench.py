@@ -17,6 +17,7 @@ the end (the first files created after a deletion can cost many times the system
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import os
 import pickle
@@ -97,7 +98,9 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
         benchmark measured next."""
         return workdir / f"{kind}-{scale.name}-{next(numbers)}"
 
-    audited, bare, floor = [], [], []
+    audited: list[Run] = []
+    bare: list[Run] = []
+    floor: list[Run] = []
     out = new_folder("out")
     for _ in range(runs):
         # into a new, empty folder each time: every file is new, as in a first render
@@ -139,6 +142,30 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
     }
 
 
+def byte_compile() -> None:
+    """Compile mfagen's modules first, as pip does when it installs a package. An editable
+    install run with PYTHONDONTWRITEBYTECODE=1 (set on the development machine) never keeps
+    its bytecode and compiles every module again on every run: 0.13 s more each time."""
+    spec = importlib.util.find_spec("mfagen")
+    folders = spec.submodule_search_locations if spec is not None else None
+    if not folders:
+        raise SystemExit("mfagen is not installed in this Python: pip install -e .")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], check=True)
+
+
+def cpu_probe() -> float:
+    """Seconds a fixed pure-Python loop takes (best of 3): on a shared virtual machine the
+    same work can take a fifth longer from one hour to the next, and every figure with it."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(3_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
@@ -146,11 +173,14 @@ def main() -> None:
     args = parser.parse_args()
     wanted = set(args.scales.split(","))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.runs} runs each")
+    print(f"cpu probe before: {cpu_probe():.2f} s")
+    byte_compile()
     results = {}
     with tempfile.TemporaryDirectory(prefix="mfagen-bench-") as folder:
         for scale in synthetic.SCALES:
             if scale.name in wanted:
                 results[scale.name] = bench_scale(scale, Path(folder), args.runs)
+    print(f"cpu probe after: {cpu_probe():.2f} s")
     names = [name for name in ("S", "M", "L") if name in results]
     for before, after in itertools.pairwise(names):
         growth = ", ".join(
