@@ -122,6 +122,78 @@ def test_crash_after_the_commit_point_is_finished_by_recovery(
     assert _tree(tmp_path) == NEW
 
 
+def test_a_folder_that_does_not_exist_yet_is_staged_whole_and_renamed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = {**{f"profiles/u{n:02d}/config": b"x\n" for n in range(40)}, "terraform/a/b.tf": b"b\n"}
+    files = writer.with_manifest(first)
+    renamed: list[str] = []
+    real_replace = os.replace
+
+    def counted(source: str, target: str) -> None:
+        renamed.append(os.path.relpath(target, tmp_path / "out"))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", counted)
+    writer.write(tmp_path / "out", files)
+    monkeypatch.undo()
+    assert _tree(tmp_path / "out") == files
+    # the journal, the manifest beside it, and one rename for each new top folder
+    assert sorted(renamed) == [transaction.JOURNAL, writer.MANIFEST, "profiles", "terraform"]
+    more = writer.with_manifest(
+        {**first, "profiles/u00/config": b"changed\n", "profiles/u99/config": b"new\n"}
+    )
+    monkeypatch.setattr(os, "replace", counted)
+    renamed.clear()
+    writer.write(tmp_path / "out", more)
+    monkeypatch.undo()
+    assert _tree(tmp_path / "out") == more
+    assert sorted(renamed) == [
+        transaction.JOURNAL, writer.MANIFEST, "profiles/u00/config", "profiles/u99"
+    ]  # fmt: skip
+
+
+def test_staged_folders_of_a_write_that_never_committed_are_deleted_by_recovery(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    transaction.stage(out, {"profiles/u/config": b"x\n", "terraform/a.tf": b"a\n"})
+    # killed here: nothing visible, but staged folders lie in the output folder
+    assert sorted(p.name for p in out.iterdir()) == [
+        f".profiles.{os.getpid()}{transaction.TEMP_SUFFIX}",
+        f".terraform.{os.getpid()}{transaction.TEMP_SUFFIX}",
+    ]
+    assert writer.diff(out, {})[0] == writer.Change(transaction.JOURNAL, "interrupted")
+    assert transaction.recover(out)
+    assert list(out.iterdir()) == []
+
+
+def test_a_staged_folder_whose_folder_appeared_meanwhile_is_merged_into_it(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    staged = transaction.stage(out, {"profiles/u/config": b"x\n", "profiles/v/config": b"y\n"})
+    (out / "profiles" / "v").mkdir(parents=True)  # made by someone else, before the commit
+    (out / "profiles" / "w").write_text("theirs")
+    transaction.finish(out, staged, ())
+    assert _tree(out) == {
+        "profiles/u/config": b"x\n",
+        "profiles/v/config": b"y\n",
+        "profiles/w": b"theirs",
+    }
+    assert not transaction.pending(out)
+
+
+def test_a_file_where_a_new_folder_belongs_is_refused(tmp_path: Path) -> None:
+    writer.write(tmp_path, OLD)
+    (tmp_path / "profiles" / "y").write_text("a file")
+    with pytest.raises(OutputError, match="cannot write"):
+        writer.write(tmp_path, NEW)
+    assert not transaction.pending(tmp_path)
+
+
 def test_next_write_recovers_by_itself(tmp_path: Path) -> None:
     writer.write(tmp_path, OLD)
     (tmp_path / "terraform" / f".a.tf.xyz{transaction.TEMP_SUFFIX}").write_bytes(b"torn")

@@ -1,6 +1,7 @@
 """All-or-nothing replacement of many files in one folder, safe against SIGKILL and races.
 
-A write stages every new file as a hidden temporary beside its target, then records the
+A write stages every new file as a hidden temporary beside its target (or, in a folder that
+does not exist yet, inside a hidden temporary of the outermost such folder), then records the
 renames and removals in a journal (the commit point: one atomic rename), then carries them
 out and deletes the journal. Killed before the commit point, the next write deletes the
 staged files and the folder holds the previous output; killed after it, the next write (or
@@ -14,6 +15,7 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -73,9 +75,8 @@ class Staged:
     """New contents written beside their targets, nothing visible changed yet."""
 
     temporaries: dict[str, str]
-    """Relative path -> the name of its hidden temporary, in the same folder."""
-    folders: tuple[str, ...]
-    """Folders made to hold them, outermost first (a new user's profiles/<user>/)."""
+    """Relative path of a file, or of a folder that does not exist yet -> the name of its
+    hidden temporary (a file, or a folder holding the new folder's files), beside it."""
 
 
 def commit(out: Path, operations: Operations) -> None:
@@ -93,11 +94,10 @@ def finish(out: Path, staged: Staged, removals: tuple[str, ...]) -> None:
 
 
 def discard(out: Path, staged: Staged) -> None:
-    """Delete what `stage` wrote: its temporaries and the folders it made for them."""
+    """Delete what `stage` wrote: its temporaries, files and folders."""
     root = os.fspath(out)
     for path, name in staged.temporaries.items():
-        _unlink(os.path.join(os.path.dirname(f"{root}/{path}"), name))
-    _remove_empty(staged.folders)
+        _delete(os.path.join(os.path.dirname(f"{root}/{path}"), name))
 
 
 def recover(out: Path) -> bool:
@@ -113,8 +113,8 @@ def recover(out: Path) -> bool:
             _replay(out, journal)
         path.unlink(missing_ok=True)
         interrupted = True
-    for stray in _strays(out):
-        stray.unlink(missing_ok=True)
+    for stray in list(_strays(out)):
+        _delete(os.fspath(stray))
         interrupted = True
     return interrupted
 
@@ -166,60 +166,87 @@ class Confinement:
 
 
 def _strays(out: Path) -> Iterator[Path]:
+    """Staged temporaries left by a write that never committed: files and folders."""
     if not out.is_dir():
         return
     for path in out.rglob(f"*{TEMP_SUFFIX}"):
-        if path.is_file() and not path.is_symlink():
+        if not path.is_symlink() and (path.is_file() or path.is_dir()):
             yield path
 
 
 def stage(out: Path, contents: dict[str, bytes]) -> Staged:
-    """The first half of a commit: write every new content to a hidden temporary beside its
-    target, or none at all, and let it reach the disk (before a journal can point at it).
-    Follow with `finish`, or `discard` to leave the folder as it was.
+    """The first half of a commit: write every new content where nothing sees it yet, or
+    none at all, and let it reach the disk (before a journal can point at it). Follow with
+    `finish`, or `discard` to leave the folder as it was.
+
+    A file whose folder exists becomes a hidden temporary beside its target. The files of a
+    folder that does not exist yet (a first render's terraform/ and profiles/, a new user's
+    profiles/<user>/) are written under a hidden temporary of the outermost missing folder,
+    which `finish` renames into place as a whole: one rename instead of one per file.
 
     The flush is here rather than in `finish` so that its wait for the disk overlaps what
     comes between the two (render's audit, in another process)."""
     temporaries: dict[str, str] = {}
-    made: list[str] = []
     root = os.fspath(out)
-    known: set[str] = set()
+    homes: dict[str, tuple[str, bool]] = {"": (root, False)}
+    """Folder (relative) -> where its new files are written now, and whether that is
+    inside a staged folder."""
     try:
         for path, content in contents.items():
-            target = f"{root}/{path}"
-            folder = os.path.dirname(target)
-            if folder not in known:
-                _make_folders(folder, made)
-                known.add(folder)
-            temporaries[path] = _temporary_name(target)  # before it exists: see _make_folders
-            _temporary(target, content)
+            folder, name = path.rpartition("/")[::2]
+            home, inside = homes.get(folder) or _home(root, folder, homes, temporaries)
+            if inside:
+                _write(os.path.join(home, name), content)
+            else:
+                temporaries[path] = _temporary_name(name)  # before it exists: see _home
+                _temporary(f"{root}/{path}", content)
         if temporaries:
             os.sync()  # one flush of everything: far cheaper than an fsync per file
     except BaseException as exc:
-        discard(out, Staged(temporaries, tuple(made)))
+        discard(out, Staged(temporaries))
         if not isinstance(exc, OSError):
             raise
         where = exc.filename or out
         raise OutputError(
             str(where), f"cannot write: {exc.strerror}", "check the folder and its permissions"
         ) from None
-    return Staged(temporaries, tuple(made))
+    return Staged(temporaries)
 
 
-def _make_folders(folder: str, made: list[str] | None = None) -> list[str]:
-    """Make `folder` and its missing parents; the ones made, outermost first.
+def _home(
+    root: str, folder: str, homes: dict[str, tuple[str, bool]], temporaries: dict[str, str]
+) -> tuple[str, bool]:
+    """Where the new files of `folder` (relative, not "") are written, made if needed.
 
-    Each is appended to `made` before it is made, so that an interrupt (Ctrl-C) between the
-    two cannot leave a folder nobody knows of: removing one that was never made fails
-    quietly (_remove_empty). stage() records its temporaries the same way.
+    The outermost missing folder gets a hidden temporary beside it, recorded in
+    `temporaries` before it is made: an interrupt between the two (Ctrl-C) cannot leave a
+    folder nobody knows of (deleting one never made fails quietly).
     """
+    parent, name = folder.rpartition("/")[::2]
+    parent_home, inside = homes.get(parent) or _home(root, parent, homes, temporaries)
+    target = f"{root}/{folder}"
+    if not inside and os.path.isdir(target):
+        found = (target, False)
+    elif inside:
+        found = (os.path.join(parent_home, name), True)
+        os.mkdir(found[0])
+    else:
+        if os.path.lexists(target):  # a file where a folder belongs
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target)
+        temporaries[folder] = _temporary_name(name)
+        found = (os.path.join(parent_home, temporaries[folder]), True)
+        os.mkdir(found[0])
+    homes[folder] = found
+    return found
+
+
+def _make_folders(folder: str) -> list[str]:
+    """Make `folder` and its missing parents; the ones made, outermost first."""
     missing = []
     while folder and not os.path.isdir(folder):
         missing.append(folder)
         folder = os.path.dirname(folder)
-    made = [] if made is None else made
     for path in reversed(missing):
-        made.append(path)
         os.mkdir(path)
     return missing[::-1]
 
@@ -231,16 +258,33 @@ def _remove_empty(folders: Iterable[str]) -> None:
             os.rmdir(folder)
 
 
-def _temporary_name(target: str) -> str:
-    """The name of `target`'s hidden temporary, in the same folder."""
-    return f".{os.path.basename(target)}.{os.getpid()}{TEMP_SUFFIX}"
+def _temporary_name(name: str) -> str:
+    """The name of the hidden temporary for the file or folder `name`, beside it."""
+    return f".{name}.{os.getpid()}{TEMP_SUFFIX}"
+
+
+def _write(path: str, content: bytes) -> None:
+    """A new file (mode 0644) inside a staged folder."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags, 0o644)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+
+
+def _delete(path: str) -> None:
+    """Delete a staged file, or a staged folder with everything in it; gone already is fine."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        _unlink(path)
 
 
 def _temporary(target: str, content: bytes, *, sync: bool = False) -> str:
     """A new hidden file beside `target` (its folder exists) holding `content` (mode 0644);
     returns its name."""
-    temporary = _temporary_name(target)
-    path = os.path.join(os.path.dirname(target), temporary)
+    folder, name = os.path.split(target)
+    temporary = _temporary_name(name)
+    path = os.path.join(folder, temporary)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
         descriptor = os.open(path, flags, 0o644)
@@ -289,16 +333,32 @@ def _replay(out: Path, journal: dict[str, object]) -> None:
         ):
             continue
         target = f"{root}/{path}"
+        staged = os.path.join(os.path.dirname(target), staged_name)
         try:  # a staged file already renamed by an interrupted replay is gone: skip it
-            os.replace(os.path.join(os.path.dirname(target), staged_name), target)
+            os.replace(staged, target)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            continue  # nor is a folder (a tampered journal) ever moved
+            continue  # nor does a file replace a folder, or a folder a file
+        except OSError as error:  # a staged folder, and a folder made there meanwhile
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not os.path.isdir(staged):
+                raise
+            _merge(staged, target)
     for path in removals if isinstance(removals, list) else []:
         if is_safe(path) and confinement.allows(path):
             (out / path).unlink(missing_ok=True)
             _prune(out, (out / path).parent)
     _sync_folder(out)
     (out / JOURNAL).unlink(missing_ok=True)
+
+
+def _merge(staged: str, target: str) -> None:
+    """Move a staged folder's files into the existing folder `target`, then delete it."""
+    for entry in os.scandir(staged):
+        destination = os.path.join(target, entry.name)
+        if entry.is_dir(follow_symlinks=False) and os.path.isdir(destination):
+            _merge(entry.path, destination)
+        else:
+            os.replace(entry.path, destination)
+    os.rmdir(staged)
 
 
 def _prune(out: Path, folder: Path) -> None:
