@@ -351,14 +351,21 @@ def _replay(out: Path, journal: dict[str, object]) -> None:
 
 
 def _merge(staged: str, target: str) -> None:
-    """Move a staged folder's files into the existing folder `target`, then delete it."""
-    for entry in os.scandir(staged):
-        destination = os.path.join(target, entry.name)
-        if entry.is_dir(follow_symlinks=False) and os.path.isdir(destination):
-            _merge(entry.path, destination)
-        else:
-            os.replace(entry.path, destination)
-    os.rmdir(staged)
+    """Move a staged folder's files into the existing folder `target`, then delete it.
+
+    Only real folders are merged into (never through a symlink), and as in `_replay` a file
+    never replaces a folder nor a folder a file: such an entry stays behind and is deleted.
+    """
+    with os.scandir(staged) as entries:
+        for entry in list(entries):
+            destination = os.path.join(target, entry.name)
+            real_folder = os.path.isdir(destination) and not os.path.islink(destination)
+            if entry.is_dir(follow_symlinks=False) and real_folder:
+                _merge(entry.path, destination)
+                continue
+            with contextlib.suppress(IsADirectoryError, NotADirectoryError):
+                os.replace(entry.path, destination)
+    _delete(staged)
 
 
 def _prune(out: Path, folder: Path) -> None:
