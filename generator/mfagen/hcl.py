@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring
 from typing import Any
 
 _ATTRIBUTE = re.compile(r'(?P<indent> *)(?P<key>[A-Za-z_][\w-]*|"[^"]*") = (?P<value>.*)')
@@ -16,8 +17,9 @@ def escape_template(text: str) -> str:
 
 
 def string(value: str) -> str:
-    """An HCL quoted string literal."""
-    return escape_template(json.dumps(value, ensure_ascii=False))
+    """An HCL quoted string literal (JSON's, which HCL's is: json.dumps(value,
+    ensure_ascii=False) calls this very function; called directly, it costs a tenth)."""
+    return escape_template(encode_basestring(value))
 
 
 def value(data: Any) -> str:
