@@ -244,3 +244,28 @@ def test_check_shared_with_a_child_says_what_check_alone_says(
         (transaction.JOURNAL, "interrupted"),
     }
     assert [c.path for c in shared] == sorted(c.path for c in shared)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        ("profiles/config.j2", 2, "{{ nope }}", "'nope' is undefined"),
+        ("terraform/users.tf.j2", 3, "{% if %}", "Expected an expression"),
+    ],
+)
+@pytest.mark.parametrize("check", [False, True])
+def test_an_error_in_a_blueprints_template_is_bad_input_with_its_line(
+    config: Path, broken: tuple[str, int, str, str], check: bool
+) -> None:
+    template, line, edit, message = broken
+    blueprints = config.parent / "blueprints"
+    shutil.copytree(ROOT / "blueprints", blueprints)
+    path = blueprints / template
+    lines = path.read_text().split("\n")
+    path.write_text("\n".join([*lines[: line - 1], edit, *lines[line - 1 :]]))
+    flags = ["--check"] if check else []
+    result = runner.invoke(app, ["render", "--blueprints", str(blueprints), *flags])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"mfagen: error: {path}:{line}: {message}")
+    assert "hint: fix that template" in result.stderr
+    assert not (config.parent / "output").exists()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
-from collections.abc import Iterable
+import traceback
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,9 +68,10 @@ def terraform(
 ) -> dict[str, bytes]:
     """The Terraform files of every root module."""
     files: dict[str, str] = {}
-    for module in plan.modules:
-        imports = adoption.imports_in(module.folder) if adoption else ()
-        files.update(_module(env, plan, module, imports))
+    with _blueprint_errors():
+        for module in plan.modules:
+            imports = adoption.imports_in(module.folder) if adoption else ()
+            files.update(_module(env, plan, module, imports))
     return {path: _normalise(text) for path, text in files.items()}
 
 
@@ -76,11 +79,12 @@ def profiles(
     plan: Plan, env: jinja2.Environment, files: Iterable[ProfileFile] | None = None
 ) -> dict[str, bytes]:
     """Every user's profile file, or those of `files` alone."""
-    profile = env.get_template("profiles/config.j2")
-    return {
-        profile_path(file.user): _normalise(profile.render(file=file))
-        for file in (plan.profiles if files is None else files)
-    }
+    with _blueprint_errors():
+        profile = env.get_template("profiles/config.j2")
+        return {
+            profile_path(file.user): _normalise(profile.render(file=file))
+            for file in (plan.profiles if files is None else files)
+        }
 
 
 def profile_path(user: str) -> str:
@@ -114,8 +118,36 @@ def _module(
 
 
 def render_profile(file: ProfileFile, blueprints: Path | None = None) -> str:
-    text = environment(blueprints).get_template("profiles/config.j2").render(file=file)
+    with _blueprint_errors():
+        text = environment(blueprints).get_template("profiles/config.j2").render(file=file)
     return _normalise(text).decode("utf-8")
+
+
+@contextlib.contextmanager
+def _blueprint_errors() -> Iterator[None]:
+    """A template of a --blueprints folder that cannot be compiled or rendered is bad input:
+    its file:line and Jinja2's message (exit 2). One of mfagen's own templates (loaded from
+    the package, so without a file name) stays what it is: a bug."""
+    try:
+        yield
+    except jinja2.TemplateError as error:
+        where = _template_line(error)
+        if where is None:
+            raise
+        raise UsageError(
+            f"{where}: {error.message or type(error).__name__}",
+            "fix that template, or delete it from the --blueprints folder to use mfagen's own",
+        ) from None
+
+
+def _template_line(error: jinja2.TemplateError) -> str | None:
+    """`file:line` of the --blueprints template where `error` arose, if it arose in one."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return f"{error.filename}:{error.lineno}" if error.filename else None
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.endswith(".j2") and Path(frame.filename).is_file():
+            return f"{frame.filename}:{frame.lineno}"  # Jinja2 maps frames to template lines
+    return None
 
 
 def _normalise(text: str) -> bytes:

@@ -52,7 +52,7 @@ class Reporter:
             f"{result.loaded.document.file}: valid: {len(plan.providers)} accounts, "
             f"{len(result.loaded.config.tiers)} tiers, {len(plan.users)} users -> "
             f"{len(plan.roles)} roles, {len(plan.groups)} groups, "
-            f"{len(plan.profiles)} profile files"
+            f"{len(plan.profile_users)} profile files"
         )
 
     def rendered(self, result: Rendered, out: str) -> None:
@@ -201,7 +201,7 @@ class JsonReporter(Reporter):
                     "users": len(plan.users),
                     "roles": len(plan.roles),
                     "groups": len(plan.groups),
-                    "profile_files": len(plan.profiles),
+                    "profile_files": len(plan.profile_users),
                 },
             }
         )
