@@ -7,6 +7,7 @@ imports (see cli.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,11 +120,11 @@ def _differences(
     theirs = users[: len(users) // 2] if len(users) >= PARALLEL_USERS else ()
 
     def compare_theirs() -> list[writer.Change]:
-        return writer.changed(out, render.profiles(built, env, built.profiles_of(theirs)))
+        return writer.changed(out, render.profiles(built, env, theirs))
 
     with forked.Forked(compare_theirs) if theirs else contextlib.nullcontext() as other:
-        mine = built.profiles_of(users[len(theirs) :])
-        files = {**render.terraform(built, env, adoption), **render.profiles(built, env, mine)}
+        mine = render.profiles(built, env, users[len(theirs) :])
+        files = {**render.terraform(built, env, adoption), **mine}
         elsewhere = [render.profile_path(user) for user in theirs]
         files = writer.with_manifest(files, lockout.admin_paths(built), more=elsewhere)
         found = writer.diff(out, files, elsewhere=elsewhere)
@@ -159,10 +160,9 @@ def render_to(
     expect = AuditOptions(enforce_mfa=validated.loaded.config.defaults.enforce_mfa)
     profiles: forked.Feed[dict[str, bytes]] | None = None if no_audit else forked.Feed()
 
-    def failed_audit() -> AuditReport | None:
+    def failed_audit(feed: forked.Feed[dict[str, bytes]]) -> AuditReport | None:
         """The audit's report when it refuses (only then does it cross from the child)."""
-        later = profiles.take if profiles is not None else None
-        report = audit_files(terraform, str(out), expect, later=later)
+        report = audit_files(terraform, str(out), expect, later=feed.take)
         return None if report.ok else report
 
     def refuse_unless_audited() -> None:
@@ -178,7 +178,7 @@ def render_to(
     with (
         contextlib.nullcontext()
         if profiles is None
-        else forked.Forked(failed_audit, profiles) as audit
+        else forked.Forked(functools.partial(failed_audit, profiles), profiles) as audit
     ):
         profile_files = render.profiles(built, env)
         if profiles is not None:

@@ -155,7 +155,7 @@ class Plan:
         return tuple(role for role in self.roles if role.account == account)
 
     def profile_of(self, user: str) -> ProfileFile | None:
-        return next((file for file in self.profiles if file.user == user), None)
+        return self.profiles_of([user])[0] if user in self.config.users else None
 
 
 SELF_SERVICE_GROUP_KEY = "self_service"

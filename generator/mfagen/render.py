@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,14 +76,14 @@ def terraform(
 
 
 def profiles(
-    plan: Plan, env: jinja2.Environment, files: Iterable[ProfileFile] | None = None
+    plan: Plan, env: jinja2.Environment, users: Sequence[str] | None = None
 ) -> dict[str, bytes]:
-    """Every user's profile file, or those of `files` alone."""
+    """Every user's profile file, or those of `users` alone."""
     with _blueprint_errors():
         profile = env.get_template("profiles/config.j2")
         return {
             profile_path(file.user): _normalise(profile.render(file=file))
-            for file in (plan.profiles if files is None else files)
+            for file in (plan.profiles if users is None else plan.profiles_of(users))
         }
 
 

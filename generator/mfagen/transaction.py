@@ -225,19 +225,19 @@ def _home(
     parent, name = folder.rpartition("/")[::2]
     parent_home, inside = homes.get(parent) or _home(root, parent, homes, temporaries)
     target = f"{root}/{folder}"
-    if not inside and os.path.isdir(target):
-        found = (target, False)
-    elif inside:
-        found = (os.path.join(parent_home, name), True)
-        os.mkdir(found[0])
-    else:
-        if os.path.lexists(target):  # a file where a folder belongs
-            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target)
+    if inside:  # below a staged folder: made there
+        home = os.path.join(parent_home, name)
+    elif os.path.isdir(target):
+        homes[folder] = (target, False)
+        return homes[folder]
+    elif os.path.lexists(target):  # a file where a folder belongs
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target)
+    else:  # the outermost missing folder: staged beside it, renamed by finish
         temporaries[folder] = _temporary_name(name)
-        found = (os.path.join(parent_home, temporaries[folder]), True)
-        os.mkdir(found[0])
-    homes[folder] = found
-    return found
+        home = os.path.join(parent_home, temporaries[folder])
+    os.mkdir(home)
+    homes[folder] = (home, True)
+    return homes[folder]
 
 
 def _make_folders(folder: str) -> list[str]:

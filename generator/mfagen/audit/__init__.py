@@ -133,12 +133,8 @@ class _ModuleChecks:
         self.quotas = list(quotas.check(found, options.limits))
 
     def report(self, files: dict[str, profiles.ProfileFile], label: str) -> AuditReport:
-        found, access, classes, enforce_mfa = (
-            self.found,
-            self.access,
-            self.classes,
-            self.options.enforce_mfa,
-        )
+        found, access, enforce_mfa = self.found, self.access, self.options.enforce_mfa
+        classes = self.classes
         findings = list(self.first)
         devices = {n: _devices(files.get(cls.representative.name)) for n, cls in enumerate(classes)}
         screened = selfscreen.screen(access, devices, enforce_mfa=enforce_mfa)
