@@ -9,7 +9,10 @@ accounts, 3 tiers per user) it generates a seeded config, then runs as separate 
 of the config with one more user into the existing output (a typical commit), and prints the
 median wall time, the peak RSS (the largest of the runs), the files and bytes written, and the
 I/O floor: how long a bare Python process takes to write the same files (it loads their
-contents with one read of a pickle, then creates the folders and writes them). Every render
+contents with one read of a pickle, then creates the folders and writes them), and the same
+floor ending with one os.sync(), as render ends its writing: the files on disk, not only in the
+page cache. It also prints the CPU time (user + system, with the audit's child process) of a
+render: on two cores its wall time cannot be less than half of that. Every render
 and floor writes into a folder name not used before in the run, and nothing is deleted until
 the end (the first files created after a deletion can cost many times the system time).
 """
@@ -43,6 +46,8 @@ for relative, content in files:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as handle:
         handle.write(content)
+if sys.argv[3:] == ["sync"]:
+    os.sync()  # what render does once before its files take their place
 """
 
 
@@ -51,10 +56,16 @@ class Run:
     seconds: float
     peak_rss_mib: float
     code: int = 0
+    cpu_seconds: float = 0.0
+    """User and system time of the process and the children it waited for."""
 
 
 def timed(command: list[str], ok_codes: tuple[int, ...] = (0,)) -> Run:
-    """Run `command`, returning its wall time and its own peak RSS (not the parent's)."""
+    """Run `command`, returning its wall time and its own peak RSS (not the parent's).
+
+    What earlier commands left unwritten is flushed first: a sync in `command` (render's, or
+    the floor's with sync) would otherwise write it too, and be charged for it."""
+    os.sync()
     with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a full pipe would block
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
@@ -64,12 +75,17 @@ def timed(command: list[str], ok_codes: tuple[int, ...] = (0,)) -> Run:
         if code not in ok_codes:
             stderr.seek(0)
             raise SystemExit(f"{' '.join(command)} exited {code}:\n{stderr.read().decode()}")
-    return Run(seconds, usage.ru_maxrss / 1024, code)
+    return Run(seconds, usage.ru_maxrss / 1024, code, usage.ru_utime + usage.ru_stime)
 
 
 def median(runs: list[Run]) -> Run:
     seconds = statistics.median(r.seconds for r in runs)
-    return Run(seconds, max(r.peak_rss_mib for r in runs), max(r.code for r in runs))
+    return Run(
+        seconds,
+        max(r.peak_rss_mib for r in runs),
+        max(r.code for r in runs),
+        statistics.median(r.cpu_seconds for r in runs),
+    )
 
 
 def pack(folder: Path, workdir: Path) -> Path:
@@ -98,19 +114,24 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
         benchmark measured next."""
         return workdir / f"{kind}-{scale.name}-{next(numbers)}"
 
-    audited: list[Run] = []
+    renders: list[Run] = []
     bare: list[Run] = []
     floor: list[Run] = []
+    synced: list[Run] = []
     out = new_folder("out")
     for _ in range(runs):
         # into a new, empty folder each time: every file is new, as in a first render
-        for flags, runs_of in (((), audited), (("--no-audit",), bare)):
-            out = new_folder("out")
-            command = [*mfagen, "render", str(config), "--out", str(out), *flags]
-            # exit 1: the audit refused to write (L: more users than IAM allows per account)
-            runs_of.append(timed(command, ok_codes=(0, 1)))
-        copy = new_folder("floor")
-        floor.append(timed([sys.executable, "-c", FLOOR, str(pack(out, workdir)), str(copy)]))
+        out = new_folder("out")
+        bare.append(timed([*mfagen, "render", str(config), "--out", str(out), "--no-audit"]))
+        packed = str(pack(out, workdir))
+        floor.append(timed([sys.executable, "-c", FLOOR, packed, str(new_folder("floor"))]))
+        copy = str(new_folder("synced"))
+        synced.append(timed([sys.executable, "-c", FLOOR, packed, copy, "sync"]))
+        # Last: at L the audit refuses (more users than IAM allows in an account) and render
+        # deletes the 20,000 files it staged (exit 1), which would slow the runs after it.
+        audited = new_folder("audited")
+        command = [*mfagen, "render", str(config), "--out", str(audited)]
+        renders.append(timed(command, ok_codes=(0, 1)))
     render = [*mfagen, "render", str(config), "--out", str(out)]  # the last, complete output
     check = median([timed([*render, "--check"]) for _ in range(runs)])
     audit = median([timed([*mfagen, "audit", str(out)], ok_codes=(0, 1)) for _ in range(runs)])
@@ -121,13 +142,16 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
     for _ in range(runs):
         subprocess.run([*render, "--no-audit"], check=True, stdout=subprocess.DEVNULL)  # reset
         again.append(timed([*mfagen, "render", str(changed), "--out", str(out)], ok_codes=(0, 1)))
-    full, plain, io, step = median(audited), median(bare), median(floor), median(again)
+    full, plain, io, step = median(renders), median(bare), median(floor), median(again)
+    disk = median(synced)
     print(
         f"{scale.name:>2} {scale.users:>6} users, {files:,} files, {size / 2**20:5.1f} MiB | "
-        f"render {full.seconds:5.2f} s {full.peak_rss_mib:4.0f} MiB "
-        f"({full.seconds / io.seconds:4.1f}x floor{', refused' if full.code else ''}) | "
+        f"render {full.seconds:5.2f} s {full.peak_rss_mib:4.0f} MiB cpu {full.cpu_seconds:5.2f} s "
+        f"({full.seconds / io.seconds:4.1f}x floor, {full.seconds / disk.seconds:4.1f}x floor "
+        f"with sync{', refused' if full.code else ''}) | "
         f"render --no-audit {plain.seconds:5.2f} s {plain.peak_rss_mib:4.0f} MiB "
-        f"({plain.seconds / io.seconds:4.1f}x floor) | floor {io.seconds:5.2f} s | "
+        f"({plain.seconds / io.seconds:4.1f}x floor) | floor {io.seconds:5.2f} s, "
+        f"with sync {disk.seconds:5.2f} s | "
         f"check {check.seconds:5.2f} s {check.peak_rss_mib:4.0f} MiB | "
         f"audit {audit.seconds:5.2f} s {audit.peak_rss_mib:4.0f} MiB | "
         f"render, one user added {step.seconds:5.2f} s",
