@@ -79,3 +79,40 @@ def test_a_fed_function_run_here_takes_the_value_given(monkeypatch: pytest.Monke
             feed.take()  # here, before the value exists: an error, not a wait for ever
         feed.give("value")
         assert child.result() == "value"
+
+
+def test_a_flag_set_by_the_child_is_seen_by_the_parent_without_waiting() -> None:
+    feed: forked.Feed[None] = forked.Feed()
+    flag = forked.Flag()
+
+    def work() -> int:
+        feed.take()  # held until the parent has looked once
+        flag.set()
+        time.sleep(0.2)  # the answer comes later than the flag
+        return os.getpid()
+
+    with forked.Forked(work, feed, flag) as child:
+        assert not flag.is_set()  # nothing set yet: False at once, no wait
+        feed.give(None)
+        deadline = time.monotonic() + 30
+        while not flag.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert flag.is_set()
+        assert child.result() != os.getpid()
+    assert flag.is_set()  # kept once closed
+
+
+def test_a_flag_of_a_child_that_never_sets_it_stays_down() -> None:
+    flag = forked.Flag()
+    with forked.Forked(lambda: 1, None, flag) as child:
+        assert child.result() == 1  # the child is gone: its end of the pipe is closed
+        assert not flag.is_set()
+
+
+def test_a_flag_set_by_a_function_run_here_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "fork")
+    flag = forked.Flag()
+    with forked.Forked(flag.set, None, flag) as child:
+        assert not flag.is_set()  # the function runs only when its result is asked for
+        child.result()
+        assert flag.is_set()

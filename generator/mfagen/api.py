@@ -159,10 +159,11 @@ def render_to(
     terraform = render.terraform(built, env, adoption)
     expect = AuditOptions(enforce_mfa=validated.loaded.config.defaults.enforce_mfa)
     profiles: forked.Feed[dict[str, bytes]] | None = None if no_audit else forked.Feed()
+    refusing: forked.Flag | None = None if no_audit else forked.Flag()
 
-    def failed_audit(feed: forked.Feed[dict[str, bytes]]) -> AuditReport | None:
+    def failed_audit(feed: forked.Feed[dict[str, bytes]], flag: forked.Flag) -> AuditReport | None:
         """The audit's report when it refuses (only then does it cross from the child)."""
-        report = audit_files(terraform, str(out), expect, later=feed.take)
+        report = audit_files(terraform, str(out), expect, later=feed.take, refusing=flag.set)
         return None if report.ok else report
 
     def refuse_unless_audited() -> None:
@@ -174,11 +175,14 @@ def render_to(
     # rendered: it reads the module while this process renders the profile files, takes them
     # through the feed, and checks them while this one stages every file. The files become
     # visible only once it passed. Its refusal comes before any other error, as when it ran
-    # before writing.
+    # before writing. When the module alone already fails the audit, it says so (`refusing`)
+    # and nothing is staged while it finishes its report.
     with (
         contextlib.nullcontext()
-        if profiles is None
-        else forked.Forked(functools.partial(failed_audit, profiles), profiles) as audit
+        if profiles is None or refusing is None
+        else forked.Forked(
+            functools.partial(failed_audit, profiles, refusing), profiles, refusing
+        ) as audit
     ):
         profile_files = render.profiles(built, env)
         if profiles is not None:
@@ -188,7 +192,8 @@ def render_to(
             before = writer.read_admin_paths(out)
             if before and not lockout.admin_paths(built) and not allow_lockout:
                 raise LockoutError(str(out), before)
-            written = writer.write(out, files, gate=refuse_unless_audited)
+            stop = None if refusing is None else refusing.is_set
+            written = writer.write(out, files, gate=refuse_unless_audited, stop=stop)
         except (LockoutError, OutputError):
             refuse_unless_audited()
             raise

@@ -4,7 +4,9 @@
 writes them. On a machine with two cores the two can overlap: a child process runs the audit
 while the parent renders the profile files and stages the new files, and the parent commits
 them only once the child's answer says the audit passed. The child starts as soon as the
-Terraform files are rendered; the profile files reach it later through a `Feed`.
+Terraform files are rendered; the profile files reach it later through a `Feed`. A `Flag`
+lets the child say early what its answer will be (the audit refuses), so that the parent need
+not stage files only to delete them.
 
 The child's return value comes back pickled through an unnamed temporary file (a pipe could
 fill up and stall the child while the parent is busy staging). When the child fails to
@@ -36,12 +38,16 @@ class Forked(Generic[R]):
     Ctrl-C in the parent), so no process outlives the command.
     """
 
-    def __init__(self, function: Callable[[], R], feed: Feed[Any] | None = None) -> None:
-        """`feed`: a value `function` takes (Feed.take) that the parent gives after the fork."""
+    def __init__(
+        self, function: Callable[[], R], feed: Feed[Any] | None = None, flag: Flag | None = None
+    ) -> None:
+        """`feed`: a value `function` takes (Feed.take) that the parent gives after the fork;
+        `flag`: one `function` may set before it returns, which the parent can look at."""
         self._function = function
         self._pid: int | None = None
         self._answer = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
         self._feed = feed
+        self._flag = flag
         if hasattr(os, "fork"):
             self._pid = os.fork()
             if self._pid == 0:  # the child: answer through the file, run nothing else
@@ -77,6 +83,8 @@ class Forked(Generic[R]):
         self._answer.close()
         if self._feed is not None:
             self._feed.close()
+        if self._flag is not None:
+            self._flag.close()
 
 
 class Feed(Generic[T]):
@@ -127,6 +135,38 @@ class Feed(Generic[T]):
             os.close(self._taking)
             self._taking = -1
         self._file.close()
+
+
+class Flag:
+    """A word from a Forked child before its answer: the child's function `set`s it, the
+    parent asks `is_set` (which never waits) while it works. One byte down a pipe. Where the
+    function runs in the parent after all (no fork, or the child broke), `set` sets it here.
+    """
+
+    def __init__(self) -> None:
+        self._reading, self._writing = os.pipe()
+        os.set_blocking(self._reading, False)
+        self._parent = os.getpid()
+        self._set = False
+
+    def set(self) -> None:
+        if os.getpid() == self._parent:
+            self._set = True
+        elif self._writing >= 0:
+            with contextlib.suppress(OSError):  # the parent has already stopped listening
+                os.write(self._writing, b"\x01")
+
+    def is_set(self) -> bool:
+        if not self._set and self._reading >= 0:
+            with contextlib.suppress(BlockingIOError):  # nothing written yet
+                self._set = os.read(self._reading, 1) == b"\x01"
+        return self._set
+
+    def close(self) -> None:
+        for descriptor in (self._reading, self._writing):
+            if descriptor >= 0:
+                os.close(descriptor)
+        self._reading = self._writing = -1
 
 
 def _answer(function: Callable[[], object], file: IO[bytes]) -> int:

@@ -98,7 +98,11 @@ def changed(out: Path, files: dict[str, bytes]) -> list[Change]:
 
 
 def write(
-    out: Path, files: dict[str, bytes], *, gate: Callable[[], None] | None = None
+    out: Path,
+    files: dict[str, bytes],
+    *,
+    gate: Callable[[], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> WriteResult:
     """Make `out` hold exactly `files` (the manifest among them), as one transaction.
 
@@ -109,6 +113,8 @@ def write(
     `gate` runs once the new files are staged, before anything visible changes: when it
     raises, the staged files (and the folders made for them) are deleted and the folder is
     as it was. `render` passes the wait for its audit, which runs meanwhile on another core.
+    `stop`, asked while staging, says that the gate will refuse: then nothing more is staged
+    before the gate (should it let the write through after all, everything is staged then).
     """
     if out.exists() and not out.is_dir():
         raise OutputError(str(out), "is not a folder", "pass --out a folder (created if missing)")
@@ -116,12 +122,15 @@ def write(
         interrupted = transaction.recover(out)
         found = _compare(out, files, read_manifest(out), interrupted=interrupted, writing=True)
         if found.pending or found.stale:
-            staged = transaction.stage(out, found.pending)
+            staged = transaction.stage(out, found.pending, stop=stop)
             try:
                 if gate is not None:
                     gate()
+                if staged is None:  # told to stop, and yet the gate let it through
+                    staged = transaction.stage(out, found.pending)
             except BaseException:
-                transaction.discard(out, staged)
+                if staged is not None:
+                    transaction.discard(out, staged)
                 raise
             transaction.finish(out, staged, found.stale)
         elif gate is not None:

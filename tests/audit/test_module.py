@@ -244,3 +244,49 @@ def test_profile_files_are_asked_for_only_once_the_module_reads() -> None:
 
     with pytest.raises(AuditInputError, match="not valid JSON"):
         audit_files(first, "output", later=later)
+
+
+def test_a_module_that_fails_alone_says_so_before_the_profile_files_are_asked_for() -> None:
+    """`refusing` comes as soon as the module's own checks found something (render then
+    stages nothing); the report that follows is the same, and not ok."""
+    files = rendered("accounts")  # a group that may assume any role: invariant 5
+    files["terraform/identity.tf"] += WIDE_GROUP_POLICY
+    first, later = _split(files)
+    events: list[str] = []
+
+    def profiles() -> Files:
+        events.append("profiles")
+        return later
+
+    report = audit_files(
+        first, "output", later=profiles, refusing=lambda: events.append("refusing")
+    )
+    assert events == ["refusing", "profiles"]
+    assert not report.ok
+    assert report == audit_files(files, "output")
+    assert "5" in {finding.invariant for finding in report.findings}
+
+
+WIDE_GROUP_POLICY = """
+resource "aws_iam_group_policy" "tier_admin__anything" {
+  provider = aws.identity
+  name     = "AssumeAnything"
+  group    = aws_iam_group.tier_admin.name
+  policy   = <<-EOT
+    {"Version": "2012-10-17", "Statement": [
+      {"Sid": "Wide", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
+    ]}
+  EOT
+}
+"""
+
+
+@pytest.mark.parametrize("name", ["accounts", "seed", "large-tier", "per-account"])
+def test_a_module_that_passes_does_not_say_it_refuses(name: str) -> None:
+    first, later = _split(rendered(name))
+    refusing: list[bool] = []
+    report = audit_files(
+        first, "output", later=lambda: later, refusing=lambda: refusing.append(True)
+    )
+    assert report.ok
+    assert refusing == []

@@ -71,12 +71,15 @@ def audit_files(
     options: Options | None = None,
     *,
     later: Callable[[], Mapping[str, str | bytes]] | None = None,
+    refusing: Callable[[], None] | None = None,
 ) -> AuditReport:
     """Audit rendered files (relative path -> content), e.g. before `render` writes them.
 
     `later`, when given, returns more of them (render's profile files, rendered meanwhile in
     another process): it is called only once the Terraform module has been read and checked,
-    which is what needs no profile file.
+    which is what needs no profile file. `refusing` is called as soon as that check found
+    something: the report will not be ok, whatever the profile files hold (render then stages
+    nothing while the audit goes on to its full report).
     """
     options = options or Options()
     terraform = {p: _decode(p, t) for p, t in files.items() if p.startswith(f"{TERRAFORM}/")}
@@ -91,6 +94,8 @@ def audit_files(
     if not terraform:
         raise AuditInputError(label, "no *.tf files to audit")
     checked = _ModuleChecks(module.read(terraform), options)
+    if refusing is not None and checked.refuses:
+        refusing()
     every = files if later is None else {**files, **later()}
     profile_files = profiles.read(
         {
@@ -131,6 +136,11 @@ class _ModuleChecks:
         self.groups = list(invariants.groups(found, self.access))
         self.cells = Cells(self.access)
         self.quotas = list(quotas.check(found, options.limits))
+
+    @property
+    def refuses(self) -> bool:
+        """Whether the module alone has findings: `report` includes them, so it is not ok."""
+        return bool(self.first or self.groups or self.quotas)
 
     def report(self, files: dict[str, profiles.ProfileFile], label: str) -> AuditReport:
         found, access, enforce_mfa = self.found, self.access, self.options.enforce_mfa
