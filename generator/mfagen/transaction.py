@@ -196,7 +196,7 @@ def stage(
 
     `stop` is asked before the first file, every STOP_EVERY files and before the flush; once
     it says yes, what was staged is deleted and the result is None (render's audit already
-    knows it will refuse: at 20,000 users, staging and deleting the files took 20 s).
+    knows it will refuse: at 20,000 users, staging and deleting the files took 18 s).
 
     A file whose folder exists becomes a hidden temporary beside its target. The files of a
     folder that does not exist yet (a first render's terraform/ and profiles/, a new user's
