@@ -29,6 +29,8 @@ TEMP_SUFFIX = ".mfagen-tmp"
 LOCK_TIMEOUT_SECONDS = 60.0
 STOP_EVERY = 64
 """How many files `stage` writes between two questions to its `stop`."""
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+"""How a staged file is opened: made here, never one that exists."""
 
 
 @dataclass(frozen=True)
@@ -291,8 +293,7 @@ def _temporary_name(name: str) -> str:
 
 def _write(path: str, content: bytes) -> None:
     """A new file (mode 0644) inside a staged folder."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    descriptor = os.open(path, flags, 0o644)
+    descriptor = os.open(path, _NEW_FILE, 0o644)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
 
@@ -311,12 +312,11 @@ def _temporary(target: str, content: bytes, *, sync: bool = False) -> str:
     folder, name = os.path.split(target)
     temporary = _temporary_name(name)
     path = os.path.join(folder, temporary)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        descriptor = os.open(path, flags, 0o644)
+        descriptor = os.open(path, _NEW_FILE, 0o644)
     except FileExistsError:  # left by a killed process that had our pid: it is stray
         os.unlink(path)
-        descriptor = os.open(path, flags, 0o644)
+        descriptor = os.open(path, _NEW_FILE, 0o644)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
