@@ -152,7 +152,15 @@ def test_check_as_json(config: Path) -> None:
     assert {"path": "terraform/versions.tf", "kind": "missing"} in data["changes"]
     assert runner.invoke(app, ["render"]).exit_code == 0
     fresh = json.loads(runner.invoke(app, ["render", "--check", "--format", "json"]).stdout)
-    assert fresh == {"ok": True, "checked": True, "out": "output", "changes": [], "warnings": []}
+    assert fresh == {
+        "ok": True,
+        "checked": True,
+        "out": "output",
+        "changes": [],
+        "warnings": [],
+        "enrolment_open": [],
+        "notices": [],
+    }
 
 
 def test_validate_as_json(config: Path) -> None:

@@ -60,7 +60,14 @@ def test_init_writes_a_starter_that_validates_and_renders(
     assert 'id: "444455556666"' in Path("accounts.yaml").read_text()
     validated = runner.invoke(app, ["validate"])
     assert validated.exit_code == 0, validated.output
-    assert validated.stderr == ""  # no warnings either
+    # no warnings; a notice for each starter user, whose enrolment window is open
+    notices = [line for line in validated.stderr.splitlines() if not line.startswith("  hint")]
+    assert [line.split(": ", 3)[2] for line in notices] == [
+        "users.admin-one.enrolment",
+        "users.admin-two.enrolment",
+        "users.reader.enrolment",
+    ]
+    assert all(": notice: " in line for line in notices)
     rendered = runner.invoke(app, ["render"])
     assert rendered.exit_code == 0, rendered.output
     jsonschema.validate(yaml.safe_load(Path("accounts.yaml").read_text()), starter.json_schema())

@@ -56,6 +56,18 @@ class Validated:
             ),
         )
 
+    @property
+    def notices(self) -> tuple[Problem, ...]:
+        """One per user whose enrolment window is open: each pull request shows them."""
+        return tuple(
+            self.loaded.document.problem(
+                ("users", name, "enrolment"),
+                f"enrolment window open: {name} may enrol an MFA device with long-term keys alone",
+                f"remove enrolment: open once {name} has enrolled",
+            )
+            for name in self.plan.self_service.enrolment_open
+        )
+
 
 @dataclass(frozen=True)
 class Rendered:

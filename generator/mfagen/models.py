@@ -233,6 +233,34 @@ ConditionValues = Annotated[
     str | list[str], PlainValidator(_condition_values, json_schema_input_type=str | list[str])
 ]
 BackendValue = str | int | bool
+ENROLMENT_WINDOWS = ("open", "closed")
+
+
+def _enrolment(value: Any) -> str:
+    """`open` or `closed`; YAML 1.1 reads yes/no/on/off/true/false as booleans, say so."""
+    if isinstance(value, str) and value in ENROLMENT_WINDOWS:
+        return value
+    got = f"the boolean {str(value).lower()}" if isinstance(value, bool) else repr(value)
+    if isinstance(value, str) and value.lower() in ENROLMENT_WINDOWS:
+        got = repr(value)
+    raise _fail(
+        f"enrolment is open or closed, got {got}",
+        "write enrolment: open while the user enrols their first MFA device, and remove the "
+        "line (closed, the default) once they have",
+    )
+
+
+Enrolment = Annotated[
+    str,
+    PlainValidator(_enrolment, json_schema_input_type=str),
+    WithJsonSchema(
+        {
+            "enum": list(ENROLMENT_WINDOWS),
+            "description": "open: the user may enrol their first MFA device with their "
+            "long-term keys alone; closed: enrolling a device needs MFA",
+        }
+    ),
+]
 Description = Annotated[str, Field(max_length=1000), AfterValidator(_description)]
 
 
@@ -280,6 +308,13 @@ class User(Model):
     tiers: list[str] = []
     mfa_device: DeviceName | None = None
     region: Region | None = None
+    enrolment: Enrolment = "closed"
+    """The enrolment window (SPEC): while open, the user may create and enable an MFA device
+    without MFA; while closed, only with MFA, so long-term keys alone never enrol one."""
+
+    @property
+    def enrolment_open(self) -> bool:
+        return self.enrolment == "open"
 
 
 class Naming(Model):

@@ -6,6 +6,7 @@ and never decide anything themselves.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -74,6 +75,9 @@ class SelfService:
     document: policies.Document
     by_path: bool = False
     """Whether the no-MFA AssumeRole exemption names mfagen's path per account, not each role."""
+    enrolment_open: tuple[str, ...] = ()
+    """The users whose enrolment window is open, sorted: the enrolment gate exempts them, and
+    the module declares them (output `enrolment_open`) for the audit and the plan's reader."""
 
 
 @dataclass(frozen=True)
@@ -269,26 +273,7 @@ def build(config: Config) -> Plan:
         )
 
     self_service = _self_service(config, identity_id, groups, roles)
-    if self_service.by_path and config.defaults.path == "/":
-        findings.append(
-            Finding(
-                ("defaults", "path"),
-                f"{len(roles)} roles are too many to name one by one in {config.naming.policy}; "
-                "mfagen then names its path in each account, and the path is /",
-                "set defaults.path to a path only mfagen uses, e.g. path: /mfa/ (otherwise "
-                "long-term keys without MFA could call sts:AssumeRole on any role)",
-            )
-        )
-    if policies.minified_length(self_service.document) > MANAGED_POLICY_CHARS:
-        findings.append(
-            Finding(
-                ("tiers",),
-                f"the managed policy {config.naming.policy} would exceed IAM's "
-                f"{MANAGED_POLICY_CHARS}-character quota",
-                "it names every tier group and every account: use fewer tiers or accounts",
-                of_key=True,
-            )
-        )
+    findings += _self_service_findings(config, self_service, len(roles))
 
     users = tuple(
         User(
@@ -365,21 +350,29 @@ def _self_service(
     path = config.defaults.path
     policy_arn = f"arn:aws:iam::{identity_id}:policy{path}{config.naming.policy}"
 
-    def document(role_patterns: list[str]) -> policies.Document:
+    enrolment_open = tuple(sorted(n for n, u in config.users.items() if u.enrolment_open))
+
+    def document(role_patterns: list[str], opened: tuple[str, ...]) -> policies.Document:
         return policies.self_service(
             identity_id,
             enforce_mfa=config.defaults.enforce_mfa,
             group_arns=[g.arn for g in groups],
             policy_arn=policy_arn,
             role_patterns=role_patterns,
+            enrolment_open=opened,
         )
 
-    chosen = document(sorted(r.arn for r in roles))
-    by_path = policies.minified_length(chosen) > MANAGED_POLICY_CHARS
+    # Whether the roles are named one by one is decided without the open windows: a bulk
+    # onboarding must not change the policy's shape (and its quota finding names the windows).
+    patterns = sorted(r.arn for r in roles)
+    by_path = policies.minified_length(document(patterns, ())) > MANAGED_POLICY_CHARS
     if by_path:
         accounts = {config.accounts[r.account].id for r in roles}
-        chosen = document(sorted(f"arn:aws:iam::{a}:role{path}*" for a in accounts))
-    return SelfService("manage_mfa", config.naming.policy, path, policy_arn, chosen, by_path)
+        patterns = sorted(f"arn:aws:iam::{a}:role{path}*" for a in accounts)
+    chosen = document(patterns, enrolment_open)
+    return SelfService(
+        "manage_mfa", config.naming.policy, path, policy_arn, chosen, by_path, enrolment_open
+    )
 
 
 def _region(config: Config, account: str) -> str:
@@ -434,6 +427,60 @@ def _tag_needs_users(tier: str, count: int) -> Finding:
         f"({TRUST_POLICY_CHARS} characters)",
         "mfagen then admits members by a user tag it sets, which needs defaults.create_users: true",
         of_key=True,
+    )
+
+
+def _self_service_findings(config: Config, self_service: SelfService, roles: int) -> list[Finding]:
+    """ManageMFAPolicy's quota, and the path it needs once it names mfagen's roles by path."""
+    found = []
+    if self_service.by_path and config.defaults.path == "/":
+        found.append(
+            Finding(
+                ("defaults", "path"),
+                f"{roles} roles are too many to name one by one in {config.naming.policy}; "
+                "mfagen then names its path in each account, and the path is /",
+                "set defaults.path to a path only mfagen uses, e.g. path: /mfa/ (otherwise "
+                "long-term keys without MFA could call sts:AssumeRole on any role)",
+            )
+        )
+    size = policies.minified_length(self_service.document)
+    if size > MANAGED_POLICY_CHARS and size - _gate_names(self_service) <= MANAGED_POLICY_CHARS:
+        found.append(_too_many_open(config, self_service, size))
+    elif size > MANAGED_POLICY_CHARS:
+        found.append(
+            Finding(
+                ("tiers",),
+                f"the managed policy {config.naming.policy} would exceed IAM's "
+                f"{MANAGED_POLICY_CHARS}-character quota",
+                "it names every tier group and every account: use fewer tiers or accounts",
+                of_key=True,
+            )
+        )
+
+    return found
+
+
+def _gate_names(self_service: SelfService) -> int:
+    """Characters the enrolment gate spends naming the open users (0 when nobody is open)."""
+    names = self_service.enrolment_open
+    if not names:
+        return 0
+    condition = {"StringNotEquals": {policies.USERNAME: list(names)}}
+    return policies.minified_length(condition) - 1  # its braces, less the comma it saves
+
+
+def _too_many_open(config: Config, self_service: SelfService, size: int) -> Finding:
+    """The enrolment gate names every open user: too many of them at once break the quota."""
+    opened = self_service.enrolment_open
+    over = size - MANAGED_POLICY_CHARS
+    average = sum(len(name) + 3 for name in opened) / len(opened)  # "name", in the JSON
+    fit = max(0, len(opened) - math.ceil(over / average))
+    return Finding(
+        ("users", opened[0], "enrolment"),
+        f"{len(opened)} users have their enrolment window open; {config.naming.policy} names "
+        f"each of them and would be {size} characters, over IAM's {MANAGED_POLICY_CHARS}",
+        f"open at most about {fit} windows at once: close the windows of users who have "
+        "enrolled (remove their enrolment: open), then open the others",
     )
 
 

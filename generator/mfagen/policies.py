@@ -18,6 +18,8 @@ VERSION = "2012-10-17"
 MFA_PRESENT = "aws:MultiFactorAuthPresent"
 MFA_AGE = "aws:MultiFactorAuthAge"
 PRINCIPAL_ARN = "aws:PrincipalArn"
+USERNAME = "aws:username"
+ENROLMENT_GATE_SID = "DenyEnrollingMFADevicesWithoutMFAUnlessOpen"
 SELF = "${aws:username}"
 
 NO_MFA_ALLOWED_ACTIONS = (
@@ -39,6 +41,11 @@ MFA themselves, and the CLI's AssumeRole call carries the MFA code but is signed
 long-term keys (whether IAM then sees the caller as MFA-authenticated is not documented).
 Any other role stays out of reach without MFA, even for a console group holding `sts:*`.
 """
+
+ENROL_ACTIONS = ("iam:CreateVirtualMFADevice", "iam:EnableMFADevice")
+"""What enrols an MFA device. Without MFA, only users whose enrolment window is open may call
+them (SPEC invariant 3): whoever holds the long-term keys of a user without a device would
+otherwise enrol a device of their own and pass every trust's MFA condition."""
 
 NO_MFA_OWN_USER_ACTIONS = (
     "iam:ChangePassword",
@@ -76,7 +83,10 @@ OWN_USER_DENIED_ACTIONS = (
     "iam:PutUserPolicy",
     "iam:TagUser",
     "iam:UntagUser",
+    "iam:UpdateUser",
 )
+"""Nobody changes their own tags (tier trusts may read them), policies or name (the enrolment
+gate names users by aws:username)."""
 GROUP_DENIED_ACTIONS = (
     "iam:AddUserToGroup",
     "iam:AttachGroupPolicy",
@@ -198,11 +208,14 @@ def self_service(
     group_arns: Sequence[str],
     policy_arn: str,
     role_patterns: Sequence[str],
+    enrolment_open: Sequence[str],
 ) -> Document:
     """ManageMFAPolicy: every user enrols and manages their own MFA device and credentials.
 
-    With `enforce_mfa`, long-term keys without MFA can do nothing else. Nobody may change
-    their own tags, policies or mfagen's groups: tags and groups decide who assumes what.
+    Without MFA, only the users named in `enrolment_open` may create or enable an MFA device:
+    an explicit Deny refuses everyone else, whatever other policy allows it. With
+    `enforce_mfa`, long-term keys without MFA can do nothing but self-service. Nobody may
+    change their own tags, policies, name or mfagen's groups: they decide who assumes what.
     """
     own_user = f"arn:aws:iam::{identity_id}:user/{SELF}"
     statements: list[dict[str, Any]] = [
@@ -225,8 +238,20 @@ def self_service(
             "Resource": own_user,
         },
     ]
+    no_mfa = {"BoolIfExists": {MFA_PRESENT: "false"}}
+    gate: dict[str, Any] = dict(no_mfa)
+    if enrolment_open:
+        gate["StringNotEquals"] = {USERNAME: _one_or_many(sorted(enrolment_open))}
+    statements.append(
+        {
+            "Sid": ENROLMENT_GATE_SID,
+            "Effect": "Deny",
+            "Action": list(ENROL_ACTIONS),
+            "Resource": "*",
+            "Condition": gate,
+        }
+    )
     if enforce_mfa:
-        no_mfa = {"BoolIfExists": {MFA_PRESENT: "false"}}
         exempt = sorted([*NO_MFA_ALLOWED_ACTIONS, *(["sts:AssumeRole"] if role_patterns else [])])
         statements.append(
             {

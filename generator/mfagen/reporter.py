@@ -47,6 +47,7 @@ class Reporter:
 
     def validated(self, result: Validated) -> None:
         self.problems(result.warnings, "warning")
+        self.problems(result.notices, "notice")
         plan = result.plan
         self._say(
             f"{result.loaded.document.file}: valid: {len(plan.providers)} accounts, "
@@ -57,6 +58,7 @@ class Reporter:
 
     def rendered(self, result: Rendered, out: str) -> None:
         self.problems(result.validated.warnings, "warning")
+        self.problems(result.validated.notices, "notice")
         if result.adoption is not None:
             self.adopted(result.adoption)
         if result.checked:
@@ -170,6 +172,14 @@ def adoption_data(adoption: Adoption | None) -> dict[str, Any]:
     return {"adopt": {"imports": imports, "warnings": warnings}}
 
 
+def enrolment_data(result: Validated) -> dict[str, Any]:
+    """The users whose enrolment window is open, and a notice for each."""
+    return {
+        "enrolment_open": list(result.plan.self_service.enrolment_open),
+        "notices": [problem_data(p, "notice") for p in result.notices],
+    }
+
+
 def problem_data(problem: Problem, severity: str) -> dict[str, Any]:
     return {
         "severity": severity,
@@ -195,6 +205,7 @@ class JsonReporter(Reporter):
                 "ok": True,
                 "file": result.loaded.document.file,
                 "warnings": [problem_data(p, "warning") for p in result.warnings],
+                **enrolment_data(result),
                 "summary": {
                     "accounts": len(plan.providers),
                     "tiers": len(result.loaded.config.tiers),
@@ -217,6 +228,7 @@ class JsonReporter(Reporter):
                 "out": out,
                 "changes": [{"path": c.path, "kind": c.kind} for c in result.changes],
                 "warnings": [problem_data(p, "warning") for p in result.validated.warnings],
+                **enrolment_data(result.validated),
                 **adoption_data(result.adoption),
             }
         )

@@ -48,6 +48,23 @@ resource "aws_iam_policy" "manage_mfa" {
           "Resource": "arn:aws:iam::111111111111:user/$${aws:username}"
         },
         {
+          "Sid": "DenyEnrollingMFADevicesWithoutMFAUnlessOpen",
+          "Effect": "Deny",
+          "Action": [
+            "iam:CreateVirtualMFADevice",
+            "iam:EnableMFADevice"
+          ],
+          "Resource": "*",
+          "Condition": {
+            "BoolIfExists": {
+              "aws:MultiFactorAuthPresent": "false"
+            },
+            "StringNotEquals": {
+              "aws:username": "dave"
+            }
+          }
+        },
+        {
           "Sid": "DenyAllExceptListedIfNoMFA",
           "Effect": "Deny",
           "NotAction": [
@@ -122,7 +139,8 @@ resource "aws_iam_policy" "manage_mfa" {
             "iam:PutUserPermissionsBoundary",
             "iam:PutUserPolicy",
             "iam:TagUser",
-            "iam:UntagUser"
+            "iam:UntagUser",
+            "iam:UpdateUser"
           ],
           "Resource": "arn:aws:iam::111111111111:user/$${aws:username}"
         },
@@ -154,6 +172,15 @@ resource "aws_iam_policy" "manage_mfa" {
       ]
     }
   EOT
+}
+
+# Enrolment windows (accounts.yaml: users.<name>.enrolment: open). Only these users may create
+# and enable an MFA device without MFA, with their long-term keys alone; everyone else needs MFA
+# to do so (ManageMFAPolicy denies it), so stolen keys never enrol a device of their own.
+# Close each window once the user has enrolled. `mfagen audit` checks that nobody else can.
+output "enrolment_open" {
+  description = "Users whose MFA enrolment window is open: close each once they have enrolled"
+  value       = ["dave"]
 }
 
 resource "aws_iam_group" "tier_admin" {

@@ -51,7 +51,7 @@ def test_audit_reports_the_matrix_and_fails_on_a_violation(broken: Path) -> None
     # alice's console AdministratorAccess lets her call sts:AssumeRole on anything: the negated
     # trusts now admit her to the other tiers' roles in dev, and no longer to her own
     assert (
-        "  alice\n    dev       admin     no  no  no\n"
+        "  alice  (enrolment window closed)\n    dev       admin     no  no  no\n"
         "    dev       data-eng  yes no  no   NOT A MEMBER\n" in result.stdout
     )
     assert (

@@ -35,6 +35,7 @@ USERS = "terraform/users.tf"
 WORKLOADS = "terraform/account_workloads.tf"
 MANAGE = "aws_iam_policy.manage_mfa"
 DENY_NO_MFA = "DenyAllExceptListedIfNoMFA"
+GATE = "DenyEnrollingMFADevicesWithoutMFAUnlessOpen"
 
 
 def in_trust(address: str, edit: Callable[[dict[str, Any]], None]) -> Callable[[Files], Files]:
@@ -147,9 +148,25 @@ MUTANTS: list[tuple[str, str, Callable[[Files], Files], str]] = [
     ("self-service: no sts:AssumeRole without MFA (CLI flow)", "accounts",
      in_manage(DENY_NO_MFA, lambda s: s.update(
          NotAction=without(s["NotAction"], "sts:AssumeRole"))), "3"),
-    ("self-service: no enrolment without MFA", "seed",
+    ("self-service: no enrolment without MFA (an open window)", "accounts",
      in_manage(DENY_NO_MFA, lambda s: s.update(
          NotAction=without(s["NotAction"], "iam:EnableMFADevice"))), "3"),
+    ("enrolment gate: deleted", "accounts",
+     lambda f: edit_policy(f, IDENTITY, MANAGE, lambda d: d.update(Statement=[
+         s for s in d["Statement"] if s["Sid"] != GATE])), "3"),
+    ("enrolment gate: BoolIfExists -> Bool", "seed",
+     in_manage(GATE, lambda s: s.update(Condition={"Bool": {
+         "aws:MultiFactorAuthPresent": "false"}})), "3"),
+    ("enrolment gate: exempts a user whose window is closed", "accounts",
+     in_manage(GATE, lambda s: s["Condition"]["StringNotEquals"].update(
+         {"aws:username": ["alice-phone", "alice", "dave"]})), "3"),
+    ("enrolment gate: only on CreateVirtualMFADevice", "large-tier",
+     in_manage(GATE, lambda s: s.update(Action="iam:CreateVirtualMFADevice")), "3"),
+    ("enrolment window: declared open, yet the gate refuses", "accounts",
+     text(IDENTITY, 'value       = ["dave"]', 'value       = ["alice", "dave"]'), "3"),
+    ("self-service: users may rename themselves (the gate reads aws:username)", "accounts",
+     in_manage("DenyChangingOwnTagsAndPolicies", lambda s: s.update(
+         Action=without(s["Action"], "iam:UpdateUser"))), "4"),
     ("group: lose ManageMFAPolicy", "accounts",
      lambda f: remove_block(f, IDENTITY,
                             "aws_iam_group_policy_attachment.tier_admin__manage_mfa"), "3"),

@@ -24,6 +24,7 @@ from mfagen.audit import (
     module,
     profiles,
     selfscreen,
+    selfservice,
     subjects,
 )
 from mfagen.audit.matrix import Access
@@ -206,6 +207,8 @@ def test_the_screen_spares_every_class_of_a_sound_module_and_flags_the_culprits(
     assert selfscreen.screen(_access("large-tier"), {}, enforce_mfa=True) == {}
     access = _access("accounts", readonly_extra)
     flagged = selfscreen.screen(access, {}, enforce_mfa=True)
+    # dave's enrolment window is open: a class of his own, asked every question
     assert {u.name: checks for n, checks in flagged.items() for u in access.classes[n].members} == {
-        "carol.smith@acme": ("only_their_own",)
+        "carol.smith@acme": ("only_their_own",),
+        "dave": selfservice.CHECKS,
     }

@@ -166,6 +166,7 @@ class _ModuleChecks:
             matrix=self.cells.matrix(),
             findings=merge(findings),
             limits=self.options.limits.as_dict(),
+            enrolment_open=found.enrolment_open,
         )
 
 

@@ -188,6 +188,11 @@ class Condition:
             return frozenset(self.values)
         return None
 
+    def compares_exactly(self) -> bool:
+        """Whether it tests its key for (in)equality with fixed strings, no policy variable:
+        then request values outside `values` (ignoring case) all get the same answer."""
+        return self.static and self.compare in (_string, _string_ignore_case)
+
     def describe(self) -> str:
         shown = self.values[0] if len(self.values) == 1 else list(self.values)
         return f"{self.operator} {self.key} {shown}"

@@ -144,7 +144,9 @@ def _unwrap(
     name: str, kind: str, entry: Any, headers: dict[tuple[str, ...], list[tuple[int, int]]]
 ) -> list[Block]:
     """Peel python-hcl2's nesting: {"aws_iam_role": {"dev__admin": {...body...}}}."""
-    label_count = {"resource": 2, "data": 2, "provider": 1, "module": 1, "variable": 1}.get(kind, 0)
+    label_count = {
+        "resource": 2, "data": 2, "provider": 1, "module": 1, "variable": 1, "output": 1
+    }.get(kind, 0)  # fmt: skip
     pending: list[tuple[tuple[str, ...], Any]] = [((), entry)]
     for _ in range(label_count):
         pending = [

@@ -118,6 +118,9 @@ class Module:
     users: tuple[User, ...]
     policies: tuple[CustomerPolicy, ...]
     strays: tuple[Stray, ...]
+    enrolment_open: frozenset[str] = frozenset()
+    """Users the module declares with an open enrolment window (output `enrolment_open`): they,
+    and nobody else, may create and enable an MFA device without MFA."""
 
     def group(self, key: str) -> Group:
         return self._groups[key]

@@ -19,6 +19,9 @@ from mfagen.audit.model import Module
 from mfagen.audit.reader import Reader
 from mfagen.audit.resolve import Pending
 
+ENROLMENT_OUTPUT = "enrolment_open"
+"""The output that declares the users whose enrolment window is open."""
+
 
 def read(files: Mapping[str, str]) -> Module:
     """The IAM of `files` (path -> HCL text); AuditInputError when it cannot be read."""
@@ -43,6 +46,9 @@ def read_root(files: Mapping[str, str]) -> Module:
         reader.users_of(block)
     for block in reader.of("resource", *links.LINKS):
         links.link(reader, block)
+    for block in reader.of("output"):
+        if block.labels == (ENROLMENT_OUTPUT,):
+            reader.enrolment(block)
     reader.scope.settle()
     links.strays(reader)
     return reader.module()
@@ -73,4 +79,5 @@ def merge(modules: list[Module]) -> Module:
         tuple(sorted((u for m in modules for u in m.users), key=lambda u: u.name)),
         tuple(p for m in modules for p in m.policies),
         tuple(s for m in modules for s in m.strays),
+        frozenset(name for m in modules for name in m.enrolment_open),
     )

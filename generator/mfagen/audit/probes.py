@@ -91,12 +91,19 @@ ENROL = (
 )
 """Invariant 3: what every user must be able to do without MFA to enrol a device."""
 
+GATED = (("iam:CreateVirtualMFADevice", "device"), ("iam:EnableMFADevice", "self"))
+"""Invariant 3: what enrols a device. Without MFA, only a user whose enrolment window is open
+may do it; for everyone else an explicit Deny must refuse it, whatever else allows it."""
+
+ENROL_CLOSED = tuple(wanted for wanted in ENROL if wanted not in GATED)
+"""Invariant 3: what a user whose enrolment window is closed must still do without MFA."""
+
 MANAGE_WITH_MFA = (*ENROL, ("iam:ResyncMFADevice", "self"), ("iam:DeactivateMFADevice", "self"))
 
 OWN_CHANGES = (
     "iam:TagUser", "iam:UntagUser", "iam:AttachUserPolicy", "iam:DetachUserPolicy",
     "iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:PutUserPermissionsBoundary",
-    "iam:DeleteUserPermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary", "iam:UpdateUser",
 )  # fmt: skip
 MEMBERSHIP_CHANGES = ("iam:AddUserToGroup", "iam:RemoveUserFromGroup")
 GROUP_POLICY_CHANGES = (

@@ -58,6 +58,7 @@ class Reader:
         self.policies: list[CustomerPolicy] = []
         self.users: dict[str, User] = {}
         self.strays: list[Stray] = []
+        self.enrolment_open: set[str] = set()
         self._key_lines: dict[str, tuple[str, int]] | None = None
         # The first group, role (by account) and policy of each name or ARN: a users map of
         # 2,000 entries looks groups up thousands of times.
@@ -283,6 +284,12 @@ class Reader:
             self.strays.append(Stray(where, "module", f"names role {name!r}, not in the module"))
         return role.arn if role else None
 
+    def enrolment(self, block: Block) -> None:
+        """`output "enrolment_open"`: the users whose enrolment window is open, by name."""
+        self.scope.at(block.file, block.line)
+        names = self.scope.strings(block.body.get("value", []), f"{block.address}.value")
+        self.enrolment_open.update(names)
+
     def module(self) -> Module:
         groups = tuple(
             replace(g, policies=tuple(self.attached[("group", g.key)])) for g in self.groups
@@ -297,5 +304,12 @@ class Reader:
         )  # fmt: skip
         accounts = tuple(sorted(self.accounts.items()))
         return Module(
-            self.identity, accounts, roles, groups, users, tuple(self.policies), tuple(self.strays)
+            self.identity,
+            accounts,
+            roles,
+            groups,
+            users,
+            tuple(self.policies),
+            tuple(self.strays),
+            frozenset(self.enrolment_open),
         )

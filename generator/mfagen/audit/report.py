@@ -16,7 +16,8 @@ from mfagen.audit.evaluate import Decision, StatementRef
 INVARIANTS = {
     "1": "no tier permission without MFA",
     "2": "a tier role trusts only its tier's members",
-    "3": "every user can enrol MFA; without MFA nothing else",
+    "3": "every user can enrol MFA, without MFA only while their enrolment window is open; "
+    "without MFA nothing else",
     "4": "users manage only their own user; nobody changes their own groups, tags or policies",
     "5": "a group may assume exactly its tier's roles",
     "6": "one profile per (tier, account), each naming a role that admits the user",
@@ -73,6 +74,11 @@ class AuditReport:
     """(user, the roles they are a member for or can assume) for every user."""
     findings: tuple[Finding, ...]
     limits: dict[str, int] = field(default_factory=dict)
+    enrolment_open: frozenset[str] = frozenset()
+    """The users whose enrolment window the module declares open."""
+
+    def window(self, user: str) -> str:
+        return "open" if user in self.enrolment_open else "closed"
 
     @property
     def ok(self) -> bool:
@@ -134,6 +140,7 @@ def as_json(report: AuditReport) -> dict[str, Any]:
             ]
             for user, cells in report.matrix
         },
+        "enrolment": {user: report.window(user) for user, _ in report.matrix},
         "violations": [
             {
                 "invariant": f.invariant,
@@ -165,7 +172,7 @@ def _yes(value: bool | None) -> str:
 def matrix_text(report: AuditReport) -> list[str]:
     lines = ["access (assume with MFA / without MFA / with MFA too old):"]
     for user, cells in report.matrix:
-        lines.append(f"  {user}")
+        lines.append(f"  {user}  (enrolment window {report.window(user)})")
         if not cells:
             lines.append("    (no tier)")
         width = max((len(c.account) for c in cells), default=0)

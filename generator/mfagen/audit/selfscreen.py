@@ -94,10 +94,11 @@ class _Group:
         return f"arn:aws:iam::{self.access.module.identity_account}:mfa/{name}"
 
     def enrol(self, devices: Mapping[int, Sequence[str]]) -> None:
+        """Classes sharing a stand-in have closed enrolment windows (subjects.classes)."""
         flagged = self.flagged["enrol"]
         targets = {"self": (self.who.arn,), "*": ("*",), "device": (self.device(ANY_DEVICE),)}
         steps: tuple[tuple[MfaState, tuple[tuple[str, str], ...]], ...] = (
-            ("absent", probes.ENROL),
+            ("absent", probes.ENROL_CLOSED),
             ("fresh", probes.MANAGE_WITH_MFA),
         )
         for state, wanted in steps:
@@ -106,14 +107,14 @@ class _Group:
                     flagged |= self.all.everyone - self.all.allowed(
                         self.sets(action, resource, state)
                     )
-                if target != "device":
-                    continue
-                for n, names in devices.items():  # each class's own devices
-                    ids = self.access.class_ids(self.classes[n])
-                    for name in names:
-                        allows, denies = self.sets(action, self.device(name), state)
-                        if ids.isdisjoint(allows) or not ids.isdisjoint(denies):
-                            flagged.add(n)
+                if target == "device":  # each class's own devices
+                    flagged |= self._own_devices(action, state, devices, gate=False)
+        for action, target in probes.GATED:  # the enrolment gate: something denies it
+            for state in NO_MFA:
+                for resource in targets[target]:
+                    flagged |= self.all.unguarded(self.sets(action, resource, state)[1])
+                if target == "device":
+                    flagged |= self._own_devices(action, state, devices, gate=True)
         module = self.access.module
         by_tier: dict[str, set[int]] = {}
         for n, cls in self.classes.items():
@@ -124,6 +125,21 @@ class _Group:
             if holders:
                 allowed = self.all.allowed(self.sets(ASSUME, role.arn, "absent"))
                 flagged |= holders - allowed
+
+    def _own_devices(
+        self, action: str, state: MfaState, devices: Mapping[int, Sequence[str]], *, gate: bool
+    ) -> set[int]:
+        """Classes for which `action` on one of their own devices is refused (`gate`: is not
+        denied by any of their policies)."""
+        found: set[int] = set()
+        for n, names in devices.items():
+            ids = self.access.class_ids(self.classes[n])
+            for name in names:
+                allows, denies = self.sets(action, self.device(name), state)
+                refused = ids.isdisjoint(allows) or not ids.isdisjoint(denies)
+                if ids.isdisjoint(denies) if gate else refused:
+                    found.add(n)
+        return found
 
     def nothing_else(self) -> None:
         if not self.enforce_mfa:

@@ -1,9 +1,12 @@
 """Invariants 3 and 4: what users may do to themselves, with and without MFA.
 
-3. Every user can enrol (and, with MFA, manage) their own MFA device. With enforce_mfa, long-term
-   keys without MFA can do nothing but that, change their password, read their own user, get a
-   session token and call sts:AssumeRole on mfagen's roles, even when another policy on the user
-   allows everything (the audit adds such a policy: "(assumed)").
+3. Every user can enrol (and, with MFA, manage) their own MFA device: without MFA only while
+   the module declares their enrolment window open (output `enrolment_open`); for everyone
+   else an explicit Deny refuses creating and enabling a device without MFA, even when another
+   policy on the user allows everything (the audit adds such a policy: "(assumed)"). With
+   enforce_mfa, long-term keys without MFA can do nothing but self-service, change their
+   password, read their own user, get a session token and call sts:AssumeRole on mfagen's
+   roles, even with that assumed policy.
 4. With what mfagen grants (tier grants aside) a user acts only on their own user, its
    credentials and MFA devices, never another user's; and even with that assumed policy nobody
    changes their own tags or policies, mfagen's group memberships or its policies.
@@ -123,10 +126,13 @@ class _Probe:
     def enrol(self, devices: Sequence[str]) -> Iterator[Finding]:
         targets: dict[str, tuple[str, ...]] = {"self": (self.self_arn,), "*": ("*",)}
         targets["device"] = tuple(self.device(d) for d in (*devices, ANY_DEVICE))
+        opened = self.user.name in self.module.enrolment_open
         steps: tuple[tuple[MfaState, tuple[tuple[str, str], ...], str], ...] = (
-            ("absent", probes.ENROL, "without MFA"),
+            ("absent", probes.ENROL if opened else probes.ENROL_CLOSED, "without MFA"),
             ("fresh", probes.MANAGE_WITH_MFA, "with MFA"),
         )
+        if not opened:
+            yield from self._gate(targets)
         for state, wanted, how in steps:
             missing = [
                 (action, resource)
@@ -157,6 +163,27 @@ class _Probe:
                 "does not document whether the MFA code counts for the caller's own policies)",
                 decision,
                 allowed=False,
+            )
+
+    def _gate(self, targets: dict[str, tuple[str, ...]]) -> Iterator[Finding]:
+        """A closed window: without MFA, something must deny creating and enabling a device."""
+        open_to: list[tuple[str, str, MfaState]] = []
+        for action, target in probes.GATED:
+            for resource in targets[target]:
+                state = next((s for s in NO_MFA if self.unguarded(action, resource, s)), None)
+                if state is not None:
+                    open_to.append((action, resource, state))
+        if open_to:
+            action, resource, state = open_to[0]
+            own = self.allowed(self.ids, action, resource, state)
+            decision = self.ask(self.all if own else self.outside, action, resource, state)
+            what = "; ".join(f"{a} on {_shown(r, self)}" for a, r, _ in open_to)
+            yield self.finding(
+                "3",
+                f"enrolment window closed, yet without MFA nothing denies {what}: stolen "
+                "long-term keys can enrol a device of their own and pass every MFA trust",
+                decision,
+                allowed=True,
             )
 
     def _tier_roles(self) -> list[Role]:

@@ -54,10 +54,13 @@ def outsiders(module: Module) -> tuple[Actor, ...]:
     )
 
 
+STAND_IN = "mfagen-audit-member"
+
+
 def stand_in(user: User, module: Module, read: frozenset[str]) -> Actor:
     """An invented user with `user`'s path and the tags policies `read`: any member of a
     class, as their identity policies see them."""
-    name = "mfagen-audit-member"
+    name = STAND_IN
     arn = f"arn:aws:iam::{module.identity_account}:user{user.path}{name}"
     tags = tuple((k, v) for k, v in user.tags if k.lower() in read)
     return Actor(name, arn, module.identity_account, "user", tags)
@@ -87,16 +90,25 @@ def other_user(module: Module) -> str:
     return f"arn:aws:iam::{module.identity_account}:user/mfagen-audit-other-user"
 
 
-def is_specific(policy: Policy) -> bool:
-    """Whether a policy names particular users, so that users are not interchangeable."""
+def singled_out(policy: Policy) -> frozenset[str] | None:
+    """The users (names in lower case) a policy may treat unlike any other user, or None when
+    it may single out anyone. Users outside the set get the same answers as an invented one.
+
+    A condition comparing aws:username with fixed names (the enrolment gate's StringNotEquals)
+    singles out exactly those names; a user ARN in a resource or condition, any other test of
+    who the user is, singles out anyone.
+    """
+    found: set[str] = set()
     for statement in policy.statements:
         for patterns in (statement.resources, statement.not_resources):
             if patterns and any(_SPECIFIC_USER.search(p) for p in patterns.patterns):
-                return True
+                return None
         for condition in statement.conditions:
-            if condition.lookup in _USER_KEYS or any(":user/" in v for v in condition.values):
-                return True
-    return False
+            if condition.lookup == "aws:username" and condition.compares_exactly():
+                found.update(value.lower() for value in condition.values)
+            elif condition.lookup in _USER_KEYS or any(":user/" in v for v in condition.values):
+                return None
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -113,8 +125,9 @@ class UserClass:
 
 
 def classes(module: Module) -> tuple[UserClass, ...]:
-    """Users grouped by (groups, direct policies, tags, path); one per user if a policy names
-    particular users."""
+    """Users grouped by (groups, direct policies, tags, path). A user their policies single
+    out, or whose enrolment window the module declares open, is a class of their own; all of
+    a group's users are when a policy may single out anyone."""
     buckets: dict[tuple[Any, ...], list[User]] = defaultdict(list)
     for user in module.users:
         direct = tuple(id(a.policy) for a in user.policies)
@@ -122,16 +135,25 @@ def classes(module: Module) -> tuple[UserClass, ...]:
         buckets[key].append(user)
     grants = tier_grants(module)
     found: list[UserClass] = []
-    named: dict[int, bool] = {}  # is_specific by policy: classes share most of their policies
+    named: dict[int, frozenset[str] | None] = {}  # by policy: classes share most policies
+    opened = {name.lower() for name in module.enrolment_open}
     for users in buckets.values():
         policies = module.identity_policies(users[0])
         scaffolding = tuple(a for a in policies if id(a) not in grants)
+        names: set[str] | None = set(opened)
         for a in policies:
             if id(a.policy) not in named:
-                named[id(a.policy)] = is_specific(a.policy)
-        specific = any(named[id(a.policy)] for a in policies)
-        groups = [[user] for user in users] if specific else [users]
-        found.extend(UserClass(tuple(g), policies, scaffolding, specific) for g in groups)
+                named[id(a.policy)] = singled_out(a.policy)
+            single = named[id(a.policy)]
+            names = None if single is None or names is None else names | single
+        if names is not None and STAND_IN not in names:
+            alike = [user for user in users if user.name.lower() not in names]
+            alone = [user for user in users if user.name.lower() in names]
+        else:
+            alike, alone = [], users
+        if alike:
+            found.append(UserClass(tuple(alike), policies, scaffolding, specific=False))
+        found.extend(UserClass((user,), policies, scaffolding, specific=True) for user in alone)
     return tuple(found)
 
 
