@@ -284,3 +284,27 @@ def test_render_check_does_not_audit(config: Path, careless: Path) -> None:
     result = runner.invoke(app, ["render", "--check", "--blueprints", str(careless)])
     assert result.exit_code == 1, result.output
     assert "violation" not in result.output
+
+
+def test_render_refuses_an_open_window_the_module_does_not_declare(
+    config: Path, tmp_path: Path
+) -> None:
+    """A blueprint that drops the `enrolment_open` output: the gate still exempts bob, whom
+    nothing declares open, so his long-term keys could enrol a device (invariant 3)."""
+    users = {"alice": {"tiers": ["admin"]}, "bob": {"tiers": ["admin"], "enrolment": "open"}}
+    write_config(config.parent, minimal(users=users))
+    blueprints = tmp_path / "undeclared"
+    shutil.copytree(ROOT / "blueprints", blueprints)
+    template = blueprints / "terraform" / "identity.tf.j2"
+    text = template.read_text(encoding="utf-8")
+    start = text.index('output "enrolment_open" {')
+    template.write_text(text[:start] + text[text.index("\n}\n", start) + 3 :], encoding="utf-8")
+    result = runner.invoke(app, ["render", "--blueprints", str(blueprints)])
+    assert result.exit_code == 1, result.output
+    assert re.search(
+        r"violation \(invariant 3\) \[bob\]: enrolment window closed, yet without MFA nothing "
+        r"denies iam:CreateVirtualMFADevice on ",
+        result.stderr,
+    )
+    assert "refusing to write" in result.stderr
+    assert not (config.parent / "output").exists()
