@@ -17,7 +17,8 @@ SECRET_KEYS = {"aws_access_key_id", "aws_secret_access_key", "aws_session_token"
 def _profile_files() -> list[tuple[str, plan.ProfileFile, str]]:
     cases = []
     for case, (config, _) in sorted(CASES.items()):
-        validated, files = api.render_files(config)
+        validated = api.validate(config)
+        files = api.render_files(validated.plan)
         for file in validated.plan.profiles[:20]:
             text = files[f"profiles/{file.user}/config"].decode()
             cases.append((f"{case}:{file.user}", file, text))

@@ -324,27 +324,3 @@ def test_two_render_processes_into_one_folder_never_interleave(tmp_path: Path) -
     assert _tree(out) in clean, "interleaved output"
     assert not [p for p in out.rglob("*") if p.name.endswith(transaction.TEMP_SUFFIX)]
     assert not (out / transaction.JOURNAL).exists()
-
-
-@pytest.mark.parametrize("after", [0, 1, 3])
-def test_staging_told_to_stop_midway_deletes_what_it_staged(tmp_path: Path, after: int) -> None:
-    """`stop` is asked before the first file, every STOP_EVERY files and before the flush;
-    from its first yes, what was staged (temporaries, staged folders) is deleted."""
-    out = tmp_path / "out"
-    writer.write(out, OLD)
-    before = _entries(out)
-    count = transaction.STOP_EVERY * 2 + 5  # three questions in the loop, one before the flush
-    contents = {
-        **{f"profiles/u{n:03d}/config": b"x\n" for n in range(count)},
-        "terraform/a.tf": b"changed\n",
-    }
-    asked: list[int] = []
-
-    def stop() -> bool:
-        asked.append(len(asked))
-        return len(asked) > after
-
-    assert transaction.stage(out, contents, stop=stop) is None
-    assert len(asked) == after + 1
-    assert _entries(out) == before
-    assert _tree(out) == OLD

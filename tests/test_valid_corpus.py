@@ -26,6 +26,7 @@ def test_valid_config_validates(case: str, monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.parametrize("case", CASES)
 def test_valid_config_renders(case: str) -> None:
-    validated, files = api.render_files(CORPUS / f"{case}.yaml")
+    validated = api.validate(CORPUS / f"{case}.yaml")
+    files = api.render_files(validated.plan)
     assert files
     assert {f"profiles/{user}/config" for user in validated.loaded.config.users} <= set(files)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -164,39 +163,3 @@ def test_a_write_denied_midway_is_refused_and_changes_nothing(
     assert caught.value.hint == "check the folder and its permissions"
     assert _tree(tmp_path) == before
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(transaction.TEMP_SUFFIX)]
-
-
-def test_told_to_stop_a_write_stages_nothing_before_its_gate_refuses(tmp_path: Path) -> None:
-    writer.write(tmp_path, FILES)
-    before = _tree(tmp_path)
-    staged: list[transaction.Staged | None] = []
-    real_stage = transaction.stage
-
-    def stage(
-        out: Path, contents: dict[str, bytes], *, stop: Callable[[], bool] | None = None
-    ) -> transaction.Staged | None:
-        staged.append(real_stage(out, contents, stop=stop))
-        return staged[-1]
-
-    def gate() -> None:
-        raise RuntimeError("the audit refuses")
-
-    new = writer.with_manifest({"terraform/a.tf": b"b\n", "profiles/bob/config": b"bob\n"})
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(transaction, "stage", stage)
-        with pytest.raises(RuntimeError, match="the audit refuses"):
-            writer.write(tmp_path, new, gate=gate, stop=lambda: True)
-    assert staged == [None]
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == sorted(
-        [*before, "profiles", "profiles/alice", "terraform"]
-    )  # no temporary, no profiles/bob/
-    assert _tree(tmp_path) == before
-
-
-def test_told_to_stop_a_write_the_gate_lets_through_writes_everything(tmp_path: Path) -> None:
-    """`stop` is a forecast; the gate decides: should it pass after all, all is written."""
-    writer.write(tmp_path, FILES)
-    new = writer.with_manifest({"terraform/a.tf": b"b\n", "profiles/bob/config": b"bob\n"})
-    result = writer.write(tmp_path, new, gate=lambda: None, stop=lambda: True)
-    assert result.written == (".mfagen-manifest", "profiles/bob/config", "terraform/a.tf")
-    assert _tree(tmp_path) == new

@@ -6,33 +6,26 @@ imports (see cli.py).
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mfagen import config, forked, install, lockout, plan, render, starter, writer
-from mfagen.audit import AuditReport, audit_files
+from mfagen import config, install, lockout, plan, render, starter, writer
 from mfagen.audit import Options as AuditOptions
+from mfagen.audit import audit_files
 from mfagen.audit.errors import AuditRefusedError
 from mfagen.checks import did_you_mean
 from mfagen.errors import (
     AwsError,
     ConfigError,
     LockoutError,
-    OutputError,
     Problem,
     UsageError,
 )
 
 if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs
     from mfagen.adopt import Adoption
-
-
-PARALLEL_USERS = 500
-"""From this many users on, `render --check` shares its work with a child process."""
 
 
 @dataclass(frozen=True)
@@ -93,16 +86,10 @@ def validate(config_path: Path) -> Validated:
 
 
 def render_files(
-    config_path: Path, blueprints: Path | None = None
-) -> tuple[Validated, dict[str, bytes]]:
-    """Every output file, the manifest included, rendered in memory."""
-    validated = validate(config_path)
-    return validated, _files(validated.plan, blueprints)
-
-
-def _files(
-    built: plan.Plan, blueprints: Path | None, adoption: Adoption | None = None
+    built: plan.Plan, blueprints: Path | None = None, adoption: Adoption | None = None
 ) -> dict[str, bytes]:
+    """Every output file of `built`, the manifest included, rendered in memory: what
+    `render_to` compares with the output folder, audits and writes."""
     files = render.render(built, blueprints, adoption)
     return writer.with_manifest(files, lockout.admin_paths(built))
 
@@ -119,32 +106,6 @@ def find_existing(built: plan.Plan) -> Adoption:
     return adopt.find(built, adopt.session_clients())
 
 
-def _differences(
-    out: Path, built: plan.Plan, blueprints: Path | None, adoption: Adoption | None
-) -> tuple[writer.Change, ...]:
-    """What rendering into `out` would change (`render --check`).
-
-    From PARALLEL_USERS users on, a child process lays out, renders and compares the first
-    half of the profile files (most of the work) while this process does the rest.
-    """
-    env = render.environment(blueprints)
-    users = built.profile_users
-    theirs = users[: len(users) // 2] if len(users) >= PARALLEL_USERS else ()
-
-    def compare_theirs() -> list[writer.Change]:
-        return writer.changed(out, render.profiles(built, env, theirs))
-
-    with forked.Forked(compare_theirs) if theirs else contextlib.nullcontext() as other:
-        mine = render.profiles(built, env, users[len(theirs) :])
-        files = {**render.terraform(built, env, adoption), **mine}
-        elsewhere = [render.profile_path(user) for user in theirs]
-        files = writer.with_manifest(files, lockout.admin_paths(built), more=elsewhere)
-        found = writer.diff(out, files, elsewhere=elsewhere)
-        if other is not None:
-            found += other.result()
-    return tuple(sorted(found, key=lambda change: change.path))
-
-
 def render_to(
     config_path: Path,
     out: Path,
@@ -157,58 +118,27 @@ def render_to(
 ) -> Rendered:
     """Render into `out`, or with `check` only compare; the result lists the differences.
 
-    Before writing, the audit proves the security invariants on the rendered files and a
-    violation refuses the write (AuditRefusedError), unless `no_audit`. With `adopt`, what
-    exists in AWS already gets Terraform import blocks (see mfagen.adopt).
+    The steps run in order: plan, render every file in memory, audit those files (a
+    violation refuses the write with AuditRefusedError, unless `no_audit`), refuse to remove
+    the last admin path (LockoutError, unless `allow_lockout`), then write them as one
+    transaction. With `adopt`, what exists in AWS already gets Terraform import blocks (see
+    mfagen.adopt).
     """
     validated = validate(config_path)
     built = validated.plan
     adoption = find_existing(built) if adopt else None
+    files = render_files(built, blueprints, adoption)
     if check:
-        differences = _differences(out, built, blueprints, adoption)
-        return Rendered(validated, differences, checked=True, adoption=adoption)
-    env = render.environment(blueprints)
-    terraform = render.terraform(built, env, adoption)
-    expect = AuditOptions(enforce_mfa=validated.loaded.config.defaults.enforce_mfa)
-    profiles: forked.Feed[dict[str, bytes]] | None = None if no_audit else forked.Feed()
-    refusing: forked.Flag | None = None if no_audit else forked.Flag()
-
-    def failed_audit(feed: forked.Feed[dict[str, bytes]], flag: forked.Flag) -> AuditReport | None:
-        """The audit's report when it refuses (only then does it cross from the child)."""
-        report = audit_files(terraform, str(out), expect, later=feed.take, refusing=flag.set)
-        return None if report.ok else report
-
-    def refuse_unless_audited() -> None:
-        report = audit.result() if audit is not None else None
-        if report is not None:
+        return Rendered(validated, tuple(writer.diff(out, files)), checked=True, adoption=adoption)
+    if not no_audit:
+        expect = AuditOptions(enforce_mfa=validated.loaded.config.defaults.enforce_mfa)
+        report = audit_files(files, str(out), expect)
+        if not report.ok:
             raise AuditRefusedError(str(out), report)
-
-    # The audit runs in a child process (forked.py) from the moment the Terraform files are
-    # rendered: it reads the module while this process renders the profile files, takes them
-    # through the feed, and checks them while this one stages every file. The files become
-    # visible only once it passed. Its refusal comes before any other error, as when it ran
-    # before writing. When the module alone already fails the audit, it says so (`refusing`)
-    # and nothing is staged while it finishes its report.
-    with (
-        contextlib.nullcontext()
-        if profiles is None or refusing is None
-        else forked.Forked(
-            functools.partial(failed_audit, profiles, refusing), profiles, refusing
-        ) as audit
-    ):
-        profile_files = render.profiles(built, env)
-        if profiles is not None:
-            profiles.give(profile_files)
-        files = writer.with_manifest({**terraform, **profile_files}, lockout.admin_paths(built))
-        try:
-            before = writer.read_admin_paths(out)
-            if before and not lockout.admin_paths(built) and not allow_lockout:
-                raise LockoutError(str(out), before)
-            stop = None if refusing is None else refusing.is_set
-            written = writer.write(out, files, gate=refuse_unless_audited, stop=stop)
-        except (LockoutError, OutputError):
-            refuse_unless_audited()
-            raise
+    before = writer.read_admin_paths(out)
+    if before and not lockout.admin_paths(built) and not allow_lockout:
+        raise LockoutError(str(out), before)
+    written = writer.write(out, files)
     return Rendered(validated, written.changes, checked=False, adoption=adoption)
 
 

@@ -141,9 +141,8 @@ class Plan:
 
     @cached_property
     def profiles(self) -> tuple[ProfileFile, ...]:
-        """Every user's profile file, laid out when first asked for: `render` starts its
-        audit, which needs the Terraform files alone, before (a tenth of a second at 2,000
-        users)."""
+        """Every user's profile file, laid out when first asked for: only `render` needs them
+        all; `validate` needs none and `profile` one (`profile_of`)."""
         return self.profiles_of(self.profile_users)
 
     @property

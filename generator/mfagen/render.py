@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,15 +75,12 @@ def terraform(
     return {path: _normalise(text) for path, text in files.items()}
 
 
-def profiles(
-    plan: Plan, env: jinja2.Environment, users: Sequence[str] | None = None
-) -> dict[str, bytes]:
-    """Every user's profile file, or those of `users` alone."""
+def profiles(plan: Plan, env: jinja2.Environment) -> dict[str, bytes]:
+    """Every user's profile file."""
     with _blueprint_errors():
         profile = env.get_template("profiles/config.j2")
         return {
-            profile_path(file.user): _normalise(profile.render(file=file))
-            for file in (plan.profiles if users is None else plan.profiles_of(users))
+            profile_path(file.user): _normalise(profile.render(file=file)) for file in plan.profiles
         }
 
 

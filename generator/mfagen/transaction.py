@@ -17,28 +17,17 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import overload
 
 from mfagen.errors import OutputError
 
 JOURNAL = ".mfagen-journal"
 TEMP_SUFFIX = ".mfagen-tmp"
 LOCK_TIMEOUT_SECONDS = 60.0
-STOP_EVERY = 64
-"""How many files `stage` writes between two questions to its `stop`."""
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 """How a staged file is opened: made here, never one that exists."""
-
-
-@dataclass(frozen=True)
-class Operations:
-    """What one write does: new contents by relative path, and relative paths to remove."""
-
-    contents: dict[str, bytes]
-    removals: tuple[str, ...]
 
 
 @contextlib.contextmanager
@@ -84,9 +73,10 @@ class Staged:
     hidden temporary (a file, or a folder holding the new folder's files), beside it."""
 
 
-def commit(out: Path, operations: Operations) -> None:
-    """Apply `operations` to `out` as a whole; call with the folder locked."""
-    finish(out, stage(out, operations.contents), operations.removals)
+def commit(out: Path, contents: dict[str, bytes], removals: tuple[str, ...]) -> None:
+    """Write `contents` (relative path -> bytes) into `out` and remove `removals`, as a whole;
+    call with the folder locked."""
+    finish(out, stage(out, contents), removals)
 
 
 def finish(out: Path, staged: Staged, removals: tuple[str, ...]) -> None:
@@ -144,10 +134,6 @@ def inside(out: Path, target: Path) -> bool:
     return resolved == root or root in resolved.parents
 
 
-class _StoppedError(Exception):
-    """`stage` was told to stop: what it staged is deleted, nothing else changed."""
-
-
 class Confinement:
     """Tells whether paths below `out` stay inside it, looking at each folder only once.
 
@@ -183,39 +169,22 @@ def _strays(out: Path) -> Iterator[Path]:
             yield path
 
 
-@overload
-def stage(out: Path, contents: dict[str, bytes]) -> Staged: ...
-@overload
-def stage(
-    out: Path, contents: dict[str, bytes], *, stop: Callable[[], bool] | None
-) -> Staged | None: ...
-def stage(
-    out: Path, contents: dict[str, bytes], *, stop: Callable[[], bool] | None = None
-) -> Staged | None:
+def stage(out: Path, contents: dict[str, bytes]) -> Staged:
     """The first half of a commit: write every new content where nothing sees it yet, or
     none at all, and let it reach the disk (before a journal can point at it). Follow with
     `finish`, or `discard` to leave the folder as it was.
 
-    `stop` is asked before the first file, every STOP_EVERY files and before the flush; once
-    it says yes, what was staged is deleted and the result is None (render's audit already
-    knows it will refuse: at 20,000 users, staging and deleting the files took 18 s).
-
     A file whose folder exists becomes a hidden temporary beside its target. The files of a
     folder that does not exist yet (a first render's terraform/ and profiles/, a new user's
     profiles/<user>/) are written under a hidden temporary of the outermost missing folder,
-    which `finish` renames into place as a whole: one rename instead of one per file.
-
-    The flush is here rather than in `finish` so that its wait for the disk overlaps what
-    comes between the two (render's audit, in another process)."""
+    which `finish` renames into place as a whole: one rename instead of one per file."""
     temporaries: dict[str, str] = {}
     root = os.fspath(out)
     homes: dict[str, tuple[str, bool]] = {"": (root, False)}
     """Folder (relative) -> where its new files are written now, and whether that is
     inside a staged folder."""
     try:
-        for count, (path, content) in enumerate(contents.items()):
-            if stop is not None and count % STOP_EVERY == 0 and stop():
-                raise _StoppedError
+        for path, content in contents.items():
             folder, name = path.rpartition("/")[::2]
             home, inside = homes.get(folder) or _home(root, folder, homes, temporaries)
             if inside:
@@ -223,13 +192,8 @@ def stage(
             else:
                 temporaries[path] = _temporary_name(name)  # before it exists: see _home
                 _temporary(f"{root}/{path}", content)
-        if stop is not None and stop():
-            raise _StoppedError
         if temporaries:
             os.sync()  # one flush of everything: far cheaper than an fsync per file
-    except _StoppedError:
-        discard(out, Staged(temporaries))
-        return None
     except BaseException as exc:
         discard(out, Staged(temporaries))
         if not isinstance(exc, OSError):

@@ -7,7 +7,6 @@ refuses to overwrite anything else, and never writes outside the folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -42,16 +41,13 @@ class WriteResult:
 _ADMINS = "# admin paths: "
 
 
-def with_manifest(
-    files: dict[str, bytes], admin_paths: tuple[str, ...] = (), *, more: Iterable[str] = ()
-) -> dict[str, bytes]:
-    """The rendered files plus the manifest that lists them (and the paths `more`, rendered
-    files held elsewhere).
+def with_manifest(files: dict[str, bytes], admin_paths: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """The rendered files plus the manifest that lists them.
 
     The manifest also records who can reach an admin role in the identity account, so that a
     later render can tell when it would remove the last such path (see lockout.py).
     """
-    listing = "".join(f"{path}\n" for path in sorted({*files, *more}))
+    listing = "".join(f"{path}\n" for path in sorted(files))
     admins = "".join(f"{_ADMINS}{path}\n" for path in admin_paths)
     return {**files, MANIFEST: (_MANIFEST_HEADER + admins + listing).encode("utf-8")}
 
@@ -81,40 +77,18 @@ def read_manifest(out: Path) -> set[str]:
     return owned
 
 
-def diff(out: Path, files: dict[str, bytes], *, elsewhere: Iterable[str] = ()) -> list[Change]:
-    """What writing `files` (the manifest among them) into `out` would change.
-
-    `elsewhere`: the paths of more rendered files, compared by `changed` (in another
-    process): they are not stale, and what `changed` says of them completes the answer.
-    """
+def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
+    """What writing `files` (the manifest among them) into `out` would change."""
     interrupted = transaction.pending(out)
-    owned = read_manifest(out).difference(elsewhere)
-    return _compare(out, files, owned, interrupted=interrupted).changes
+    return _compare(out, files, read_manifest(out), interrupted=interrupted).changes
 
 
-def changed(out: Path, files: dict[str, bytes]) -> list[Change]:
-    """Which of `files` are missing from `out` or differ there: `diff` for part of them."""
-    return _compare(out, files, set(), interrupted=False).changes
-
-
-def write(
-    out: Path,
-    files: dict[str, bytes],
-    *,
-    gate: Callable[[], None] | None = None,
-    stop: Callable[[], bool] | None = None,
-) -> WriteResult:
+def write(out: Path, files: dict[str, bytes]) -> WriteResult:
     """Make `out` hold exactly `files` (the manifest among them), as one transaction.
 
     Everything is checked before anything changes: a refused or failed write leaves the
     folder as it was. An earlier write that was interrupted is finished first. The result
     says what changed, as `diff` would have said just before (read once, under the lock).
-
-    `gate` runs once the new files are staged, before anything visible changes: when it
-    raises, the staged files (and the folders made for them) are deleted and the folder is
-    as it was. `render` passes the wait for its audit, which runs meanwhile on another core.
-    `stop`, asked while staging, says that the gate will refuse: then nothing more is staged
-    before the gate (should it let the write through after all, everything is staged then).
     """
     if out.exists() and not out.is_dir():
         raise OutputError(str(out), "is not a folder", "pass --out a folder (created if missing)")
@@ -122,19 +96,7 @@ def write(
         interrupted = transaction.recover(out)
         found = _compare(out, files, read_manifest(out), interrupted=interrupted, writing=True)
         if found.pending or found.stale:
-            staged = transaction.stage(out, found.pending, stop=stop)
-            try:
-                if gate is not None:
-                    gate()
-                if staged is None:  # told to stop, and yet the gate let it through
-                    staged = transaction.stage(out, found.pending)
-            except BaseException:
-                if staged is not None:
-                    transaction.discard(out, staged)
-                raise
-            transaction.finish(out, staged, found.stale)
-        elif gate is not None:
-            gate()
+            transaction.commit(out, found.pending, found.stale)
     return WriteResult(
         tuple(sorted(found.pending)),
         found.stale,

@@ -27,7 +27,7 @@ Document = dict[str, Any]
 
 @cache
 def _rendered(config: Path) -> tuple[tuple[str, str], ...]:
-    _, files = api.render_files(config)
+    files = api.render_files(api.validate(config).plan)
     return tuple((path, content.decode("utf-8")) for path, content in files.items())
 
 

@@ -25,7 +25,7 @@ IDENTITY = "terraform/identity.tf"
 
 
 def _files(tmp_path: Path, data: dict[str, Any]) -> dict[str, str]:
-    _, files = api.render_files(write_config(tmp_path, data))
+    files = api.render_files(api.validate(write_config(tmp_path, data)).plan)
     return {path: content.decode() for path, content in files.items()}
 
 

@@ -211,82 +211,9 @@ def test_a_local_that_cannot_be_evaluated_is_refused_where_it_is_written(
     assert (caught.value.path, caught.value.line) == ("terraform/users.tf", line)
 
 
-def _split(files: Files) -> tuple[Files, Files]:
-    """The files without the profiles, and the profiles (as render hands them over later)."""
-    profiles = {p: t for p, t in files.items() if p.startswith("profiles/")}
-    return {p: t for p, t in files.items() if p not in profiles}, profiles
-
-
-@pytest.mark.parametrize("name", ["accounts", "seed", "large-tier", "per-account"])
-def test_profile_files_handed_over_later_give_the_same_report(name: str) -> None:
-    files = rendered(name)
-    first, later = _split(files)
-    assert audit_files(first, "output", later=lambda: later) == audit_files(files, "output")
-
-
-def test_profile_files_handed_over_later_are_checked_as_the_others() -> None:
+def test_profile_files_are_checked_against_the_module() -> None:
     files = replace(rendered("accounts"), "profiles/alice/config", "mfa/AdminMFARole", "mfa/X", 1)
     files["profiles/mallory/config"] = "[profile acme]\n"
-    first, later = _split(files)
-    report = audit_files(first, "output", later=lambda: later)
-    assert report == audit_files(files, "output")
-    messages = {finding.message for finding in report.findings}
+    messages = {finding.message for finding in audit_files(files, "output").findings}
     assert "a profile file for someone who is no user of the module" in messages
     assert any("no role of the module" in message for message in messages)
-
-
-def test_profile_files_are_asked_for_only_once_the_module_reads() -> None:
-    files = replace(rendered("accounts"), "terraform/identity.tf", '"Effect"', '"Effect" =', 1)
-    first, _ = _split(files)
-
-    def later() -> Files:
-        raise AssertionError("asked for the profile files of an unreadable module")
-
-    with pytest.raises(AuditInputError, match="not valid JSON"):
-        audit_files(first, "output", later=later)
-
-
-def test_a_module_that_fails_alone_says_so_before_the_profile_files_are_asked_for() -> None:
-    """`refusing` comes as soon as the module's own checks found something (render then
-    stages nothing); the report that follows is the same, and not ok."""
-    files = rendered("accounts")  # a group that may assume any role: invariant 5
-    files["terraform/identity.tf"] += WIDE_GROUP_POLICY
-    first, later = _split(files)
-    events: list[str] = []
-
-    def profiles() -> Files:
-        events.append("profiles")
-        return later
-
-    report = audit_files(
-        first, "output", later=profiles, refusing=lambda: events.append("refusing")
-    )
-    assert events == ["refusing", "profiles"]
-    assert not report.ok
-    assert report == audit_files(files, "output")
-    assert "5" in {finding.invariant for finding in report.findings}
-
-
-WIDE_GROUP_POLICY = """
-resource "aws_iam_group_policy" "tier_admin__anything" {
-  provider = aws.identity
-  name     = "AssumeAnything"
-  group    = aws_iam_group.tier_admin.name
-  policy   = <<-EOT
-    {"Version": "2012-10-17", "Statement": [
-      {"Sid": "Wide", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
-    ]}
-  EOT
-}
-"""
-
-
-@pytest.mark.parametrize("name", ["accounts", "seed", "large-tier", "per-account"])
-def test_a_module_that_passes_does_not_say_it_refuses(name: str) -> None:
-    first, later = _split(rendered(name))
-    refusing: list[bool] = []
-    report = audit_files(
-        first, "output", later=lambda: later, refusing=lambda: refusing.append(True)
-    )
-    assert report.ok
-    assert refusing == []

@@ -7,7 +7,7 @@ access matrix and every violation with the statements behind it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,21 +66,9 @@ def audit_folder(folder: Path, options: Options | None = None) -> AuditReport:
 
 
 def audit_files(
-    files: Mapping[str, str | bytes],
-    label: str,
-    options: Options | None = None,
-    *,
-    later: Callable[[], Mapping[str, str | bytes]] | None = None,
-    refusing: Callable[[], None] | None = None,
+    files: Mapping[str, str | bytes], label: str, options: Options | None = None
 ) -> AuditReport:
-    """Audit rendered files (relative path -> content), e.g. before `render` writes them.
-
-    `later`, when given, returns more of them (render's profile files, rendered meanwhile in
-    another process): it is called only once the Terraform module has been read and checked,
-    which is what needs no profile file. `refusing` is called as soon as that check found
-    something: the report will not be ok, whatever the profile files hold (render then stages
-    nothing while the audit goes on to its full report).
-    """
+    """Audit rendered files (relative path -> content), e.g. before `render` writes them."""
     options = options or Options()
     terraform = {p: _decode(p, t) for p, t in files.items() if p.startswith(f"{TERRAFORM}/")}
     for path in terraform:
@@ -93,18 +81,15 @@ def audit_files(
             )
     if not terraform:
         raise AuditInputError(label, "no *.tf files to audit")
-    checked = _ModuleChecks(module.read(terraform), options)
-    if refusing is not None and checked.refuses:
-        refusing()
-    every = files if later is None else {**files, **later()}
+    found = module.read(terraform)  # first: its errors come before the profile files'
     profile_files = profiles.read(
         {
             path: _decode(path, content)
-            for path, content in every.items()
+            for path, content in files.items()
             if path.startswith(f"{PROFILES}/") and path.count("/") == 2
         }
     )
-    return checked.report(profile_files, label)
+    return _ModuleChecks(found, options).report(profile_files, label)
 
 
 def _run(
@@ -136,11 +121,6 @@ class _ModuleChecks:
         self.groups = list(invariants.groups(found, self.access))
         self.cells = Cells(self.access)
         self.quotas = list(quotas.check(found, options.limits))
-
-    @property
-    def refuses(self) -> bool:
-        """Whether the module alone has findings: `report` includes them, so it is not ok."""
-        return bool(self.first or self.groups or self.quotas)
 
     def report(self, files: dict[str, profiles.ProfileFile], label: str) -> AuditReport:
         found, access, enforce_mfa = self.found, self.access, self.options.enforce_mfa
