@@ -8,24 +8,35 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from mfagen import naming
-from mfagen.loader import Loc
-from mfagen.models import _IAM_NAME, PRESETS, Config, Statement
+from mfagen import iam, naming
+from mfagen.errors import Problem
+from mfagen.loader import Document, Loc
+from mfagen.models import PRESETS, Config, Statement
 from mfagen.policies import NO_MFA_ALLOWED_ACTIONS, OWN_USER_ACTIONS
 
-SELF_SERVICE_ACTIONS = frozenset({*NO_MFA_ALLOWED_ACTIONS, *OWN_USER_ACTIONS, "sts:AssumeRole"})
-MAX_GROUPS_PER_USER = 10
-MAX_MANAGED_POLICIES = 10
-MAX_ROLE_NAME, MAX_GROUP_NAME, MAX_POLICY_NAME = 64, 128, 128
+SELF_SERVICE_ACTIONS = frozenset({*NO_MFA_ALLOWED_ACTIONS, *OWN_USER_ACTIONS, iam.ASSUME_ROLE})
+MAX_GROUPS_PER_USER = iam.GROUPS_PER_USER
+MAX_MANAGED_POLICIES = min(iam.MANAGED_POLICIES_PER_ROLE, iam.MANAGED_POLICIES_PER_GROUP)
+MAX_ROLE_NAME, MAX_GROUP_NAME, MAX_POLICY_NAME = (
+    iam.MAX_ROLE_NAME,
+    iam.MAX_GROUP_NAME,
+    iam.MAX_POLICY_NAME,
+)
 _CONDITION_OPERATOR = re.compile(r"(?:(?:ForAnyValue|ForAllValues):)?[A-Za-z]+")
 
 
 @dataclass(frozen=True)
 class Finding:
+    """A problem at a dotted location of the configuration; `problem_in` places it."""
+
     loc: Loc
     message: str
     hint: str = ""
     of_key: bool = False
+
+    def problem_in(self, document: Document) -> Problem:
+        """This finding at its file:line:col in `document`."""
+        return document.problem(self.loc, self.message, self.hint, of_key=self.of_key)
 
 
 @dataclass
@@ -348,11 +359,11 @@ def _iam_name(
             shorten,
             of_key,
         )
-    elif not _IAM_NAME.fullmatch(name):
+    elif not iam.NAME.fullmatch(name):
         yield Finding(
             loc,
             f"{what} {name!r} is not a valid IAM name",
-            "use letters, digits and +=,.@_-",
+            f"use {iam.NAME_CHARACTERS}",
             of_key,
         )
 

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from mfagen import iam
 from mfagen.loader import type_name
 
 PRESETS: dict[str, str] = {
@@ -32,19 +33,18 @@ PRESETS: dict[str, str] = {
     "s3": "arn:aws:iam::aws:policy/AmazonS3FullAccess",
 }
 
-MIN_SESSION, MAX_SESSION = 3600, 43200
 MIN_MFA_AGE, MAX_MFA_AGE = 60, 129600
 
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 _ORGANIZATION = re.compile(r"[a-z0-9][a-z0-9-]*")
-_IAM_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]+")
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
-_PATH = re.compile(r"/(?:[\x21-\x7e]+/)?")
 _ROLE_ARN = re.compile(
-    r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\x21-\x7e]+/)?[A-Za-z0-9_+=,.@-]{1,64}"
+    rf"arn:aws[a-z-]*:iam::\d{{12}}:role/(?:[\x21-\x7e]+/)?{iam.NAME_CHARACTER}{{1,64}}"
 )
-_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy/(?:[\x21-\x7e]+/)?[\w+=,.@-]+")
+_POLICY_ARN = re.compile(
+    rf"arn:aws[a-z-]*:iam::(?:aws|\d{{12}}):policy/(?:[\x21-\x7e]+/)?{iam.NAME_CHARACTER}+"
+)
 _ACTION = re.compile(r"\*|[a-z0-9-]+:[A-Za-z0-9*?]+")
 _SID = re.compile(r"[A-Za-z0-9]+")
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
@@ -180,11 +180,18 @@ Organization = Annotated[
 ]
 UserName = Annotated[
     str,
-    _matching(_IAM_NAME, "user name", "IAM user names use letters, digits and +=,.@_-", 64),
+    _matching(
+        iam.NAME, "user name", f"IAM user names use {iam.NAME_CHARACTERS}", iam.MAX_USER_NAME
+    ),
 ]
 DeviceName = Annotated[
     str,
-    _matching(_IAM_NAME, "MFA device name", "device names use letters, digits and +=,.@_-", 226),
+    _matching(
+        iam.NAME,
+        "MFA device name",
+        f"device names use {iam.NAME_CHARACTERS}",
+        iam.MAX_MFA_DEVICE_NAME,
+    ),
 ]
 AccountId = Annotated[
     str,
@@ -197,7 +204,10 @@ Region = Annotated[
     str, _matching(_REGION, "region", "write an AWS region code such as eu-west-1 or us-east-1")
 ]
 IamPath = Annotated[
-    str, _matching(_PATH, "IAM path", "a path starts and ends with '/', e.g. / or /mfa/", 512)
+    str,
+    _matching(
+        iam.PATH, "IAM path", "a path starts and ends with '/', e.g. / or /mfa/", iam.MAX_PATH
+    ),
 ]
 RoleArn = Annotated[
     str,
@@ -226,7 +236,9 @@ Duration = Annotated[
         }
     ),
 ]
-SessionDuration = Annotated[Duration, _in_range(MIN_SESSION, MAX_SESSION, "session_duration")]
+SessionDuration = Annotated[
+    Duration, _in_range(iam.MIN_SESSION, iam.MAX_SESSION, "session_duration")
+]
 MfaMaxAge = Annotated[Duration, _in_range(MIN_MFA_AGE, MAX_MFA_AGE, "mfa_max_age")]
 Resource = Annotated[str, Field(min_length=1)]
 ConditionValues = Annotated[

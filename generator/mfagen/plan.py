@@ -14,12 +14,13 @@ from typing import Literal, NamedTuple
 
 from mfagen import naming, policies
 from mfagen.checks import Finding
+from mfagen.iam import (
+    GROUP_INLINE_CHARS,
+    MANAGED_POLICY_CHARS,
+    ROLE_INLINE_CHARS,
+    TRUST_POLICY_CHARS,
+)
 from mfagen.models import PRESETS, BackendValue, Config
-
-TRUST_POLICY_CHARS = 2048
-GROUP_INLINE_CHARS = 5120
-ROLE_INLINE_CHARS = 10240
-MANAGED_POLICY_CHARS = 6144
 
 
 class PlanError(Exception):

@@ -11,12 +11,11 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from mfagen.iam import ASSUME_ROLE, MFA_AGE, MFA_PRESENT
 from mfagen.models import Statement
 
 Document = dict[str, Any]
 VERSION = "2012-10-17"
-MFA_PRESENT = "aws:MultiFactorAuthPresent"
-MFA_AGE = "aws:MultiFactorAuthAge"
 PRINCIPAL_ARN = "aws:PrincipalArn"
 USERNAME = "aws:username"
 ENROLMENT_GATE_SID = "DenyEnrollingMFADevicesWithoutMFAUnlessOpen"
@@ -149,7 +148,7 @@ def _assume_statement(identity_id: str, condition: dict[str, Any]) -> dict[str, 
         "Sid": "AssumeWithMFA",
         "Effect": "Allow",
         "Principal": {"AWS": f"arn:aws:iam::{identity_id}:root"},
-        "Action": "sts:AssumeRole",
+        "Action": ASSUME_ROLE,
         "Condition": condition,
     }
 
@@ -160,7 +159,7 @@ def assume_roles(role_arns: Iterable[str]) -> Document:
         {
             "Sid": "AssumeTierRoles",
             "Effect": "Allow",
-            "Action": "sts:AssumeRole",
+            "Action": ASSUME_ROLE,
             "Resource": _one_or_many(sorted(role_arns)),
         }
     )
@@ -252,7 +251,7 @@ def self_service(
         }
     )
     if enforce_mfa:
-        exempt = sorted([*NO_MFA_ALLOWED_ACTIONS, *(["sts:AssumeRole"] if role_patterns else [])])
+        exempt = sorted([*NO_MFA_ALLOWED_ACTIONS, *([ASSUME_ROLE] if role_patterns else [])])
         statements.append(
             {
                 "Sid": "DenyAllExceptListedIfNoMFA",
@@ -276,7 +275,7 @@ def self_service(
                 {
                     "Sid": "DenyAssumingOtherRolesIfNoMFA",
                     "Effect": "Deny",
-                    "Action": "sts:AssumeRole",
+                    "Action": ASSUME_ROLE,
                     "NotResource": _one_or_many(sorted(role_patterns)),
                     "Condition": no_mfa,
                 }

@@ -82,7 +82,13 @@ def test_names_paths_and_case_insensitive_uniqueness() -> None:
     files = replace(
         rendered("seed"), "terraform/account_main.tf", '"AdminMFARole"', f'"{long_name}"'
     )
-    assert f"role name {long_name!r} is not 1-64 characters of [\\w+=,.@-]" in messages(read(files))
+    expected = f"role name {long_name!r} is not 1-64 characters of letters, digits and +=,.@_-"
+    assert expected in messages(read(files))
+    files = replace(rendered("seed"), "terraform/account_main.tf", '"AdminMFARole"', '"AdminRôle"')
+    assert (  # IAM's \w is ASCII: no accented letter
+        "role name 'AdminRôle' is not 1-64 characters of letters, digits and +=,.@_-"
+        in messages(read(files))
+    )
     files = replace(rendered("seed"), "terraform/account_main.tf", '"S3MFARole"', '"adminmfarole"')
     assert (
         "role name 'adminmfarole' is used twice in account 123456789012 (IAM names ignore case)"

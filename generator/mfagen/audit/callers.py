@@ -23,9 +23,7 @@ from collections.abc import Hashable
 from mfagen.audit.conditions import Condition
 from mfagen.audit.evaluate import Policy, Request, principal_match
 from mfagen.audit.matching import Context
-
-MFA_KEYS = frozenset({"aws:multifactorauthpresent", "aws:multifactorauthage"})
-"""The context keys probes.context sets from the MFA state, and nothing else sets."""
+from mfagen.audit.probes import MFA_KEYS
 
 Part = tuple[str, tuple[str, ...] | None, tuple[str, ...] | None, tuple[Condition, ...]]
 Shape = tuple[Part, ...]

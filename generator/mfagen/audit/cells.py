@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mfagen.audit.matrix import ASSUME, NO_MFA, Access
+from mfagen.audit.matrix import Access
 from mfagen.audit.model import Role, User
-from mfagen.audit.probes import Actor, MfaState
+from mfagen.audit.probes import NO_MFA, Actor, MfaState
 from mfagen.audit.report import Cell
+from mfagen.iam import ASSUME_ROLE
 
 States = tuple[tuple[MfaState, int | None], ...]
 
@@ -113,7 +114,7 @@ class Cells:
         for who, asking in self._asking.values():
             parts = [names & asking]
             for state, age in states:
-                allows, denies = self.access.verdicts(who, ASSUME, role.arn, state, age)
+                allows, denies = self.access.verdicts(who, ASSUME_ROLE, role.arn, state, age)
                 allowed, denied = self._held_by(allows), self._held_by(denies)
                 parts = [
                     split

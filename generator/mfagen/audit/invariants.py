@@ -22,8 +22,8 @@ from mfagen.audit.probes import Actor, MfaState
 from mfagen.audit.profiles import Profile, ProfileFile
 from mfagen.audit.report import Evidence, Finding, evidence
 from mfagen.audit.subjects import group_scaffolding, outsiders
+from mfagen.iam import ASSUME_ROLE
 
-ASSUME = "sts:AssumeRole"
 STATES: tuple[MfaState, ...] = ("fresh", "absent")
 
 
@@ -94,7 +94,9 @@ def groups(module: Module, access: Access) -> Iterator[Finding]:
     scaffolding = {group.key: group_scaffolding(module, group) for group in module.groups}
     pool = Pool((a.policy for found in scaffolding.values() for a in found), access.memo)
     sets = {
-        (arn, state): pool.sets(probes.request(who, ASSUME, arn, access.context(who, state, None)))
+        (arn, state): pool.sets(
+            probes.request(who, ASSUME_ROLE, arn, access.context(who, state, None))
+        )
         for arn in targets
         for state in STATES
     }
@@ -115,7 +117,7 @@ def groups(module: Module, access: Access) -> Iterator[Finding]:
                 continue
             decisions = [
                 evaluate(
-                    probes.request(who, ASSUME, arn, access.context(who, state, None)),
+                    probes.request(who, ASSUME_ROLE, arn, access.context(who, state, None)),
                     policies,
                     access.memo,
                 )

@@ -20,13 +20,10 @@ from mfagen.audit.managed import outside_grant
 from mfagen.audit.matching import Context
 from mfagen.audit.model import Module, Role, User
 from mfagen.audit.pool import Pool
-from mfagen.audit.probes import Actor, MfaState
+from mfagen.audit.probes import MFA_AGE, MFA_KEYS, NO_MFA, Actor, MfaState
 from mfagen.audit.subjects import UserClass, actor, role_targets, stand_in, tags_read
+from mfagen.iam import ASSUME_ROLE
 
-ASSUME = "sts:AssumeRole"
-MFA_AGE = "aws:multifactorauthage"
-NO_MFA: tuple[MfaState, ...] = ("absent", "false")
-MFA_KEYS = {"aws:multifactorauthpresent", MFA_AGE}
 _NOBODY = Actor("", "", "", "role")
 
 
@@ -165,7 +162,7 @@ class Access:
             made: Hashable = ("caller", who.arn)
             if shape is not None:
                 context = self.context(who, "fresh", None)
-                request = probes.request(who, ASSUME, role.arn, context)
+                request = probes.request(who, ASSUME_ROLE, role.arn, context)
                 made = (self.may_admit(role, who), callers.signature(shape, request, context))
             sig = table[who.arn] = self._sig_ids.setdefault(made, len(self._sig_ids))
         return sig
@@ -198,7 +195,7 @@ class Access:
             if not self.may_admit(role, who):
                 found = self.gates.refusal(role)
             else:
-                request = probes.request(who, ASSUME, role.arn, self.context(who, state, age))
+                request = probes.request(who, ASSUME_ROLE, role.arn, self.context(who, state, age))
                 found = evaluate(request, (role.trust,))
             self._trust[key] = found
         return found
@@ -250,10 +247,10 @@ class Access:
         cls = self.class_of[user.name]
         if not cls.specific:
             ids = self.class_ids(cls)
-            allows, denies = self.verdicts(self.stand_in(user), ASSUME, role.arn, state, age)
+            allows, denies = self.verdicts(self.stand_in(user), ASSUME_ROLE, role.arn, state, age)
             if not ids.isdisjoint(allows) and ids.isdisjoint(denies):
                 return trust  # both allow (the evidence: the trust's statements)
-        request = probes.request(who, ASSUME, role.arn, self.context(who, state, age))
+        request = probes.request(who, ASSUME_ROLE, role.arn, self.context(who, state, age))
         identity = self.identity(user, role, state, age)
         return assume_role(request, (), role.trust, role.account, decided=(identity, trust))
 
@@ -270,7 +267,7 @@ class Access:
         key = (id(cls), role.arn, state, age)
         found = self._identity.get(key)
         if found is None:
-            request = probes.request(who, ASSUME, role.arn, self.context(who, state, age))
+            request = probes.request(who, ASSUME_ROLE, role.arn, self.context(who, state, age))
             found = self._identity[key] = evaluate(request, policies(cls), self.memo)
         return found
 

@@ -11,10 +11,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from mfagen import iam
 from mfagen.audit.evaluate import Policy, Request
 from mfagen.audit.matching import Context
 
 MfaState = Literal["fresh", "absent", "false", "old"]
+NO_MFA: tuple[MfaState, ...] = ("absent", "false")
+"""The states without MFA: the key absent (long-term keys) or set to false."""
+MFA_PRESENT = iam.MFA_PRESENT.lower()
+MFA_AGE = iam.MFA_AGE.lower()
+MFA_KEYS = frozenset({MFA_PRESENT, MFA_AGE})
+"""The context keys `context` sets from the MFA state, and nothing else sets (lower case,
+as requests are looked up)."""
 FRESH_AGE = 5
 PROBE = "MfagenAuditProbe"
 FOREIGN_ACCOUNT = "999999999999"
@@ -156,10 +164,10 @@ def context(actor: Actor, mfa: MfaState, age: int | None = None) -> Context:
     for key, value in actor.tags:
         found[f"aws:principaltag/{key.lower()}"] = (value,)
     if mfa == "false":
-        found["aws:multifactorauthpresent"] = ("false",)
+        found[MFA_PRESENT] = ("false",)
     elif mfa in ("fresh", "old"):
-        found["aws:multifactorauthpresent"] = ("true",)
-        found["aws:multifactorauthage"] = (str(age if mfa == "old" else FRESH_AGE),)
+        found[MFA_PRESENT] = ("true",)
+        found[MFA_AGE] = (str(age if mfa == "old" else FRESH_AGE),)
     return found
 
 

@@ -7,32 +7,30 @@ whitespace, as IAM does.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
+from mfagen import iam
 from mfagen.audit.model import Attached, Location, Module
 from mfagen.audit.report import Evidence, Finding
-
-_NAME = re.compile(r"[\w+=,.@-]+")
-_PATH = re.compile(r"/(?:[\x21-\x7e]+/)?")
-MIN_SESSION, MAX_SESSION = 3600, 43200
 
 
 @dataclass(frozen=True)
 class Limits:
-    trust_policy_chars: int = 2048
-    group_inline_chars: int = 5120
-    role_inline_chars: int = 10240
-    user_inline_chars: int = 2048
-    managed_policy_chars: int = 6144
-    managed_policies_per_role: int = 10
-    managed_policies_per_group: int = 10
-    managed_policies_per_user: int = 10
-    groups_per_user: int = 10
-    groups_per_account: int = 300
-    roles_per_account: int = 1000
-    users_per_account: int = 5000
+    """IAM's quotas by default; an account whose quotas were raised passes its own."""
+
+    trust_policy_chars: int = iam.TRUST_POLICY_CHARS
+    group_inline_chars: int = iam.GROUP_INLINE_CHARS
+    role_inline_chars: int = iam.ROLE_INLINE_CHARS
+    user_inline_chars: int = iam.USER_INLINE_CHARS
+    managed_policy_chars: int = iam.MANAGED_POLICY_CHARS
+    managed_policies_per_role: int = iam.MANAGED_POLICIES_PER_ROLE
+    managed_policies_per_group: int = iam.MANAGED_POLICIES_PER_GROUP
+    managed_policies_per_user: int = iam.MANAGED_POLICIES_PER_USER
+    groups_per_user: int = iam.GROUPS_PER_USER
+    groups_per_account: int = iam.GROUPS_PER_ACCOUNT
+    roles_per_account: int = iam.ROLES_PER_ACCOUNT
+    users_per_account: int = iam.USERS_PER_ACCOUNT
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -55,13 +53,13 @@ def check(module: Module, limits: Limits) -> Iterator[Finding]:
             limits=(limits.role_inline_chars, limits.managed_policies_per_role),
             kind="role",
         )
-        yield from _name(role.where, "role", role.name, 64, role.path)
+        yield from _name(role.where, "role", role.name, iam.MAX_ROLE_NAME, role.path)
         duration = role.max_session_duration
-        if duration is not None and not MIN_SESSION <= duration <= MAX_SESSION:
+        if duration is not None and not iam.MIN_SESSION <= duration <= iam.MAX_SESSION:
             yield _at(
                 role.where,
                 f"{role.arn}: max_session_duration {duration} is outside "
-                f"{MIN_SESSION}..{MAX_SESSION} seconds",
+                f"{iam.MIN_SESSION}..{iam.MAX_SESSION} seconds",
             )
     for group in module.groups:
         yield from _attached(
@@ -71,7 +69,7 @@ def check(module: Module, limits: Limits) -> Iterator[Finding]:
             limits=(limits.group_inline_chars, limits.managed_policies_per_group),
             kind="group",
         )
-        yield from _name(group.where, "group", group.name, 128, group.path)
+        yield from _name(group.where, "group", group.name, iam.MAX_GROUP_NAME, group.path)
     for user in module.users:
         if len(user.groups) > limits.groups_per_user:
             yield _at(
@@ -86,7 +84,7 @@ def check(module: Module, limits: Limits) -> Iterator[Finding]:
             limits=(limits.user_inline_chars, limits.managed_policies_per_user),
             kind="user",
         )
-        yield from _name(user.where, "user", user.name, 64, user.path)
+        yield from _name(user.where, "user", user.name, iam.MAX_USER_NAME, user.path)
     for policy in module.policies:
         if policy.size > limits.managed_policy_chars:
             yield _over(
@@ -96,7 +94,7 @@ def check(module: Module, limits: Limits) -> Iterator[Finding]:
                 limits.managed_policy_chars,
                 "--managed-policy-chars",
             )
-        yield from _name(policy.where, "policy", policy.name, 128, policy.path)
+        yield from _name(policy.where, "policy", policy.name, iam.MAX_POLICY_NAME, policy.path)
     yield from _counts(module, limits)
     yield from _unique(module)
 
@@ -125,14 +123,18 @@ def _attached(
             f"IAM's {managed_limit} (--managed-policies-per-{kind})",
         )
     for policy in inline:
-        yield from _name(policy.where, "inline policy", policy.name, 128, "/")
+        yield from _name(policy.where, "inline policy", policy.name, iam.MAX_POLICY_NAME, "/")
 
 
 def _name(where: Location, kind: str, name: str, longest: int, path: str) -> Iterator[Finding]:
-    if not 1 <= len(name) <= longest or not _NAME.fullmatch(name):
-        yield _at(where, f"{kind} name {name!r} is not 1-{longest} characters of [\\w+=,.@-]")
-    if len(path) > 512 or not _PATH.fullmatch(path):
-        yield _at(where, f"{kind} path {path!r} is not a valid IAM path (/.../, at most 512)")
+    if not 1 <= len(name) <= longest or not iam.NAME.fullmatch(name):
+        yield _at(
+            where, f"{kind} name {name!r} is not 1-{longest} characters of {iam.NAME_CHARACTERS}"
+        )
+    if len(path) > iam.MAX_PATH or not iam.PATH.fullmatch(path):
+        yield _at(
+            where, f"{kind} path {path!r} is not a valid IAM path (/.../, at most {iam.MAX_PATH})"
+        )
 
 
 def _counts(module: Module, limits: Limits) -> Iterator[Finding]:

@@ -23,12 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from mfagen.audit import probes
-from mfagen.audit.matrix import ASSUME, Access
-from mfagen.audit.probes import Actor, MfaState
+from mfagen.audit.matrix import Access
+from mfagen.audit.probes import NO_MFA, Actor, MfaState
 from mfagen.audit.selfservice import (
     ANY_DEVICE,
     CHECKS,
-    NO_MFA,
     WITH_AND_WITHOUT,
     no_mfa_probes,
     own_asks,
@@ -36,6 +35,7 @@ from mfagen.audit.selfservice import (
     self_changes,
 )
 from mfagen.audit.subjects import UserClass, other_user
+from mfagen.iam import ASSUME_ROLE
 
 Sets = tuple[frozenset[int], frozenset[int]]
 
@@ -123,7 +123,7 @@ class _Group:
         for role in module.roles:
             holders = by_tier.get(role.tier or "", set())
             if holders:
-                allowed = self.all.allowed(self.sets(ASSUME, role.arn, "absent"))
+                allowed = self.all.allowed(self.sets(ASSUME_ROLE, role.arn, "absent"))
                 flagged |= holders - allowed
 
     def _own_devices(
@@ -193,9 +193,7 @@ class _Group:
                 flagged |= askers & self.all.unguarded(self.sets(action, resource, state)[1])
 
 
-_UNSAMPLED = {
-    a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, "sts:AssumeRole")
-}
+_UNSAMPLED = {a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, ASSUME_ROLE)}
 
 
 def screen(

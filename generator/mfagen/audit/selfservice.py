@@ -22,12 +22,12 @@ from mfagen.audit.managed import outside_grant
 from mfagen.audit.matching import matches
 from mfagen.audit.matrix import Access
 from mfagen.audit.model import Module, Role
-from mfagen.audit.probes import Actor, MfaState
+from mfagen.audit.probes import NO_MFA, Actor, MfaState
 from mfagen.audit.report import Finding, evidence
 from mfagen.audit.subjects import UserClass, actor, other_user
+from mfagen.iam import ASSUME_ROLE
 
 ANY_DEVICE = "mfagen-audit-any-name"
-NO_MFA: tuple[MfaState, ...] = ("absent", "false")
 WITH_AND_WITHOUT: tuple[MfaState, ...] = ("fresh", "absent")
 _LISTED = 12
 
@@ -152,10 +152,10 @@ class _Probe:
         roles = [
             role
             for role in self._tier_roles()
-            if not self.allowed(self.ids, "sts:AssumeRole", role.arn, "absent")
+            if not self.allowed(self.ids, ASSUME_ROLE, role.arn, "absent")
         ]
         if roles:
-            decision = self.ask(self.all, "sts:AssumeRole", roles[0].arn, "absent")
+            decision = self.ask(self.all, ASSUME_ROLE, roles[0].arn, "absent")
             yield self.finding(
                 "3",
                 "without MFA in their own policies, the user cannot call sts:AssumeRole on "
@@ -284,13 +284,11 @@ def no_mfa_probes(
     ]
     found += [(a, device) for a in probes.MFA_DEVICE_ACTIONS]
     found += [(a, "*") for a in (*probes.OTHER_SERVICES, *sampled) if a.lower() not in UNSAMPLED]
-    found += [("sts:AssumeRole", arn) for arn in access.role_targets]
+    found += [(ASSUME_ROLE, arn) for arn in access.role_targets]
     return found
 
 
-UNSAMPLED = {
-    a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, "sts:AssumeRole")
-}
+UNSAMPLED = {a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, ASSUME_ROLE)}
 """Actions no_mfa_probes asks about on their own resources, not on `*`."""
 
 

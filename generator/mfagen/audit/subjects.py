@@ -17,9 +17,8 @@ from typing import Any
 from mfagen.audit import probes
 from mfagen.audit.evaluate import Policy
 from mfagen.audit.model import Attached, Group, Module, User
-from mfagen.audit.probes import FOREIGN_ACCOUNT, Actor
+from mfagen.audit.probes import FOREIGN_ACCOUNT, MFA_PRESENT, Actor
 
-MFA_PRESENT = "aws:multifactorauthpresent"
 _SPECIFIC_USER = re.compile(r":user/(?!\$\{aws:username\}$|\*$)")
 _USER_KEYS = {"aws:username", "aws:userid", "aws:principalarn"}
 _TAG_KEY = re.compile(r"\$\{\s*aws:principaltag/([^},\s]+)", re.IGNORECASE)
