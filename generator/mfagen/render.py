@@ -13,13 +13,11 @@ import jinja2
 
 from mfagen import hcl
 from mfagen.errors import UsageError
+from mfagen.layout import TERRAFORM_DIR, profile_path
 from mfagen.plan import Module, Plan, ProfileFile
 
 if TYPE_CHECKING:  # adopt needs boto3, which only `render --adopt` requires
     from mfagen.adopt import Adoption, Import
-
-TERRAFORM_DIR = "terraform"
-PROFILES_DIR = "profiles"
 
 
 def environment(blueprints: Path | None = None) -> jinja2.Environment:
@@ -82,10 +80,6 @@ def profiles(plan: Plan, env: jinja2.Environment) -> dict[str, bytes]:
         return {
             profile_path(file.user): _normalise(profile.render(file=file)) for file in plan.profiles
         }
-
-
-def profile_path(user: str) -> str:
-    return f"{PROFILES_DIR}/{user}/config"
 
 
 def _module(

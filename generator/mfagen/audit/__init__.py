@@ -27,11 +27,9 @@ from mfagen.audit.matrix import Access
 from mfagen.audit.model import Module
 from mfagen.audit.quotas import Limits
 from mfagen.audit.report import AuditReport, Finding, merge
+from mfagen.layout import PROFILES_DIR, TERRAFORM_DIR
 
 __all__ = ["AuditInputError", "AuditReport", "Limits", "Options", "audit_files", "audit_folder"]
-
-TERRAFORM = "terraform"
-PROFILES = "profiles"
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class Options:
 
 def audit_folder(folder: Path, options: Options | None = None) -> AuditReport:
     """Audit an output folder as committed: FOLDER/terraform/*.tf and FOLDER/profiles/*/config."""
-    root = folder / TERRAFORM
+    root = folder / TERRAFORM_DIR
     if not root.is_dir():
         raise AuditInputError(
             str(folder), "no terraform/ folder here", "point the audit at mfagen's output folder"
@@ -53,12 +51,12 @@ def audit_folder(folder: Path, options: Options | None = None) -> AuditReport:
         for path in sorted(root.glob(pattern)):
             if path.is_file():
                 files[path.relative_to(folder).as_posix()] = _text(path)
-    profile_root = folder / PROFILES
+    profile_root = folder / PROFILES_DIR
     if profile_root.is_dir():
-        texts = profile_texts(profile_root, PROFILES)
+        texts = profile_texts(profile_root, PROFILES_DIR)
         if texts is None:  # something cannot be read: say what, as pathlib finds it
             texts = {
-                f"{PROFILES}/{path.parent.name}/config": _text(path)
+                f"{PROFILES_DIR}/{path.parent.name}/config": _text(path)
                 for path in sorted(profile_root.glob("*/config"))
             }
         files.update(texts)
@@ -70,7 +68,7 @@ def audit_files(
 ) -> AuditReport:
     """Audit rendered files (relative path -> content), e.g. before `render` writes them."""
     options = options or Options()
-    terraform = {p: _decode(p, t) for p, t in files.items() if p.startswith(f"{TERRAFORM}/")}
+    terraform = {p: _decode(p, t) for p, t in files.items() if p.startswith(f"{TERRAFORM_DIR}/")}
     for path in terraform:
         name = path.rsplit("/", 1)[-1]
         if name == "override.tf" or name.endswith((".tf.json", "_override.tf")):
@@ -86,7 +84,7 @@ def audit_files(
         {
             path: _decode(path, content)
             for path, content in files.items()
-            if path.startswith(f"{PROFILES}/") and path.count("/") == 2
+            if path.startswith(f"{PROFILES_DIR}/") and path.count("/") == 2
         }
     )
     return _ModuleChecks(found, options).report(profile_files, label)
