@@ -78,10 +78,7 @@ def validate(config_path: Path) -> Validated:
     try:
         built = plan.build(loaded.config)
     except plan.PlanError as exc:
-        document = loaded.document
-        raise ConfigError(
-            [document.problem(f.loc, f.message, f.hint, of_key=f.of_key) for f in exc.findings]
-        ) from None
+        raise ConfigError([f.problem_in(loaded.document) for f in exc.findings]) from None
     return Validated(loaded, built)
 
 

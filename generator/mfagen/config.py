@@ -38,12 +38,9 @@ def load(path: Path) -> Loaded:
     except ValidationError as exc:
         raise ConfigError([_translate(error, document) for error in exc.errors()]) from None
     findings = checks.run(config)
-    errors = [document.problem(f.loc, f.message, f.hint, of_key=f.of_key) for f in findings.errors]
-    if errors:
-        raise ConfigError(errors)
-    warnings = tuple(
-        document.problem(f.loc, f.message, f.hint, of_key=f.of_key) for f in findings.warnings
-    )
+    if findings.errors:
+        raise ConfigError([finding.problem_in(document) for finding in findings.errors])
+    warnings = tuple(finding.problem_in(document) for finding in findings.warnings)
     return Loaded(config, document, warnings)
 
 
