@@ -8,11 +8,12 @@ PyYAML, which are a third of mfagen's start-up.
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -129,12 +130,46 @@ def render(
     _run(action, output)
 
 
-def _limit(name: str, what: str) -> Any:
-    """An option that overrides one IAM quota, for accounts whose quota was raised."""
-    return typer.Option("--" + name.replace("_", "-"), min=1, help=f"{what} (IAM's quota).")
+LIMIT_OPTIONS = {
+    "trust_policy_chars": "Trust policy size",
+    "group_inline_chars": "A group's inline policies, together",
+    "role_inline_chars": "A role's inline policies, together",
+    "user_inline_chars": "A user's inline policies, together",
+    "managed_policy_chars": "A managed policy's size",
+    "managed_policies_per_role": "Managed policies per role",
+    "managed_policies_per_group": "Managed policies per group",
+    "managed_policies_per_user": "Managed policies per user",
+    "groups_per_user": "Groups per user",
+}
+"""The IAM quotas `mfagen audit` takes as options (--trust-policy-chars ...), for accounts
+whose quotas were raised: Limits' field -> the option's help."""
+
+
+def _with_limit_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command`, which takes its quotas as `**limits`, one option per LIMIT_OPTIONS
+    entry (typer reads the parameters from the signature), defaulting to IAM's quota."""
+    signature = inspect.signature(command, eval_str=True)
+    options = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,  # typer passes every one by name
+            default=getattr(Limits, name),
+            annotation=Annotated[
+                int,
+                typer.Option("--" + name.replace("_", "-"), min=1, help=f"{what} (IAM's quota)."),
+            ],
+        )
+        for name, what in LIMIT_OPTIONS.items()
+    ]
+    kept = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    last = [p for p in kept if p.name == "output"]  # --format stays last in --help
+    first = [p for p in kept if p.name != "output"]
+    command.__signature__ = signature.replace(parameters=[*first, *options, *last])  # type: ignore[attr-defined]
+    return command
 
 
 @app.command()
+@_with_limit_options
 def audit(
     folder: Annotated[
         Path, typer.Argument(help="The output folder mfagen rendered (terraform/, profiles/).")
@@ -146,50 +181,14 @@ def audit(
             help="accounts.yaml sets enforce_mfa: false; do not require the deny without MFA.",
         ),
     ] = False,
-    trust_policy_chars: Annotated[int, _limit("trust_policy_chars", "Trust policy size")] = (
-        Limits.trust_policy_chars
-    ),
-    group_inline_chars: Annotated[
-        int, _limit("group_inline_chars", "A group's inline policies, together")
-    ] = Limits.group_inline_chars,
-    role_inline_chars: Annotated[
-        int, _limit("role_inline_chars", "A role's inline policies, together")
-    ] = Limits.role_inline_chars,
-    user_inline_chars: Annotated[
-        int, _limit("user_inline_chars", "A user's inline policies, together")
-    ] = Limits.user_inline_chars,
-    managed_policy_chars: Annotated[
-        int, _limit("managed_policy_chars", "A managed policy's size")
-    ] = Limits.managed_policy_chars,
-    managed_policies_per_role: Annotated[
-        int, _limit("managed_policies_per_role", "Managed policies per role")
-    ] = Limits.managed_policies_per_role,
-    managed_policies_per_group: Annotated[
-        int, _limit("managed_policies_per_group", "Managed policies per group")
-    ] = Limits.managed_policies_per_group,
-    managed_policies_per_user: Annotated[
-        int, _limit("managed_policies_per_user", "Managed policies per user")
-    ] = Limits.managed_policies_per_user,
-    groups_per_user: Annotated[int, _limit("groups_per_user", "Groups per user")] = (
-        Limits.groups_per_user
-    ),
     output: FormatOpt = Format.text,
+    **limits: int,
 ) -> None:
     """Prove mfagen's security invariants on the committed Terraform; exit 1 on a violation."""
-    limits = Limits(
-        trust_policy_chars=trust_policy_chars,
-        group_inline_chars=group_inline_chars,
-        role_inline_chars=role_inline_chars,
-        user_inline_chars=user_inline_chars,
-        managed_policy_chars=managed_policy_chars,
-        managed_policies_per_role=managed_policies_per_role,
-        managed_policies_per_group=managed_policies_per_group,
-        managed_policies_per_user=managed_policies_per_user,
-        groups_per_user=groups_per_user,
-    )
+    options = AuditOptions(Limits(**limits), enforce_mfa=not no_enforce_mfa)
 
     def action(reporter: Reporter) -> ExitCode:
-        report = audit_folder(folder, AuditOptions(limits, enforce_mfa=not no_enforce_mfa))
+        report = audit_folder(folder, options)
         reporter.audited(report)
         return ExitCode.OK if report.ok else ExitCode.DRIFT  # 1: a failed audit
 
