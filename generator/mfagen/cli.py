@@ -2,7 +2,7 @@
 
 Each command imports the core (mfagen.api) when it runs, not when this module loads:
 `mfagen audit` (a pre-commit hook) and `--help` then start without pydantic, Jinja2 and
-PyYAML, which are a third of mfagen's start-up.
+PyYAML, which neither needs.
 """
 
 from __future__ import annotations
@@ -295,10 +295,10 @@ def main() -> None:
 
 
 def _tune_gc() -> None:
-    """Collect cycles rarely: one run of mfagen allocates millions of small objects (a plan
-    and an audit at 2,000 users) and frees them by reference counting; with the default
-    threshold the cycle collector walks the young objects every 700 allocations and the whole
-    heap ever more often, a third of the run time. mypy does the same (its main sets
-    200,000). Objects alive after the imports are moved out of the collector's sight."""
+    """Collect cycles rarely: one run of mfagen allocates millions of small objects (the
+    plan, the audit) and frees them by reference counting, while the cycle collector with its
+    default threshold would walk the young objects every 700 allocations and the whole heap
+    ever more often, finding nothing. mypy's main does the same. Objects alive after the
+    imports are moved out of the collector's sight."""
     gc.freeze()
     gc.set_threshold(100_000, 20, 100)

@@ -91,8 +91,8 @@ class User:
 
 
 class Profile(NamedTuple):
-    """One `[profile ...]` section. A named tuple, not a dataclass: a plan at scale holds
-    tens of thousands (2,000 users x 36 roles), and a tuple is built several times faster."""
+    """One `[profile ...]` section. A named tuple, not a dataclass: a plan holds one per user
+    and role they may assume, tens of thousands at scale, and a tuple is cheaper to build."""
 
     name: str
     region: str
@@ -303,8 +303,8 @@ def build(config: Config) -> Plan:
 
 
 def _members(config: Config) -> dict[str, list[str]]:
-    """Each tier's users, in the config's order: one pass over the users (asking every user
-    about every tier took 0.7 s at 20,000 users)."""
+    """Each tier's users, in the config's order, in one pass over the users (not one pass
+    per tier)."""
     members: dict[str, list[str]] = {tier: [] for tier in config.tiers}
     for name, user in config.users.items():
         for tier in dict.fromkeys(user.tiers):

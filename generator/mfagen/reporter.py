@@ -105,7 +105,7 @@ class Reporter:
         self._say(f"{result.path}: {result.action} the mfagen block{backup}")
 
     def audited(self, report: AuditReport) -> None:
-        # one write: the matrix has a line per user and role (72,000 at 2,000 users)
+        # one write: the matrix has a line per user and role
         lines = [*matrix_text(report), *violations_text(report), summary(report)]
         self.out.write("\n".join(lines) + "\n")
         if not report.ok:

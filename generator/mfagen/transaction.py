@@ -138,7 +138,7 @@ class Confinement:
     """Tells whether paths below `out` stay inside it, looking at each folder only once.
 
     Only a symlink can lead outside; plain folders and files are checked with one lstat.
-    Paths are plain strings: at 2,000 users a write asks about thousands of them.
+    Paths are plain strings: a write asks about thousands of them.
     """
 
     def __init__(self, out: Path) -> None:
