@@ -87,65 +87,42 @@ def audit_files(
             if path.startswith(f"{PROFILES_DIR}/") and path.count("/") == 2
         }
     )
-    return _ModuleChecks(found, options).report(profile_files, label)
+    return check(found, profile_files, label, options)
 
 
-def _run(
-    found: Module,
-    files: dict[str, profiles.ProfileFile],
-    label: str,
-    options: Options,
-    *,
-    shortcuts: bool = True,
+def check(
+    found: Module, files: dict[str, profiles.ProfileFile], label: str, options: Options
 ) -> AuditReport:
-    """The invariants on a module read. `shortcuts=False` asks every question of every user
-    and class one by one (Access.shortcuts): slow, the reference the tests compare with."""
-    return _ModuleChecks(found, options, shortcuts=shortcuts).report(files, label)
-
-
-class _ModuleChecks:
-    """The invariants in two steps: what the module alone decides, then (`report`) what needs
-    the profile files too (each class's MFA devices, invariant 6)."""
-
-    def __init__(self, found: Module, options: Options, *, shortcuts: bool = True) -> None:
-        self.found = found
-        self.options = options
-        self.classes = subjects.classes(found)
-        self.access = Access(found, self.classes, shortcuts=shortcuts)
-        self.first: list[Finding] = [
-            *invariants.strays(found),
-            *invariants.trusts(found, self.access),
-        ]
-        self.groups = list(invariants.groups(found, self.access))
-        self.cells = Cells(self.access)
-        self.quotas = list(quotas.check(found, options.limits))
-
-    def report(self, files: dict[str, profiles.ProfileFile], label: str) -> AuditReport:
-        found, access, enforce_mfa = self.found, self.access, self.options.enforce_mfa
-        classes = self.classes
-        findings = list(self.first)
-        devices = {n: _devices(files.get(cls.representative.name)) for n, cls in enumerate(classes)}
-        screened = selfscreen.screen(access, devices, enforce_mfa=enforce_mfa)
-        for n, cls in enumerate(classes):
-            checks = screened.get(n)
-            if checks:  # the others: nothing to find (selfscreen.py)
-                findings += selfservice.check(
-                    access, cls, devices[n], enforce_mfa=enforce_mfa, checks=checks
-                )
-        findings += self.groups
-        findings += invariants.profiles(found, access, files, self.cells)
-        findings += self.quotas
-        return AuditReport(
-            folder=label,
-            identity_account=found.identity_account,
-            accounts=found.accounts,
-            tiers=found.tiers,
-            roles=len(found.roles),
-            matrix=self.cells.matrix(),
-            findings=merge(findings),
-            limits=self.options.limits.as_dict(),
-            enrolment_open=found.enrolment_open,
-        )
+    """Every invariant and quota on a module read and its profile files. The report lists
+    strays and trusts (1, 2), self-service (3, 4), groups (5), profiles (6), then quotas."""
+    enforce_mfa = options.enforce_mfa
+    classes = subjects.classes(found)
+    access = Access(found, classes)
+    first = [*invariants.strays(found), *invariants.trusts(found, access)]
+    groups = list(invariants.groups(found, access))
+    cells = Cells(access)
+    limits = list(quotas.check(found, options.limits))
+    devices = {n: _devices(files.get(cls.representative.name)) for n, cls in enumerate(classes)}
+    screened = selfscreen.screen(access, devices, enforce_mfa=enforce_mfa)
+    selfserve: list[Finding] = []
+    for n, cls in enumerate(classes):
+        checks = screened.get(n)
+        if checks:  # the others: nothing to find (selfscreen.py)
+            selfserve += selfservice.check(
+                access, cls, devices[n], enforce_mfa=enforce_mfa, checks=checks
+            )
+    in_profiles = list(invariants.profiles(found, access, files, cells))
+    return AuditReport(
+        folder=label,
+        identity_account=found.identity_account,
+        accounts=found.accounts,
+        tiers=found.tiers,
+        roles=len(found.roles),
+        matrix=cells.matrix(),
+        findings=merge([*first, *selfserve, *groups, *in_profiles, *limits]),
+        limits=options.limits.as_dict(),
+        enrolment_open=found.enrolment_open,
+    )
 
 
 def _devices(file: profiles.ProfileFile | None) -> tuple[str, ...]:

@@ -87,12 +87,6 @@ class Cells:
         members = access.module.member_names(role.tier) if role.tier else frozenset()
         asked = members | access.admissible_names(role)
         found: dict[str, Cell] = {}
-        if not access.shortcuts:  # every user on their own, the reference
-            for name in asked:
-                cell = _cell(access, role, self._users[name], states, has_age=has_age)
-                if cell is not None:
-                    found[name] = cell
-            return found
         for _, names in access.signature_groups(role, asked):
             if not names:
                 continue

@@ -37,9 +37,7 @@ def trusts(module: Module, access: Access) -> Iterator[Finding]:
         # member has nothing to report when no MFA state but fresh MFA is open.
         users = [
             (access.actor(u), u.name)
-            for u in access.admissible(
-                role, but=members if access.shortcuts and not states else frozenset()
-            )
+            for u in access.admissible(role, but=members if not states else frozenset())
         ]
         for who, label in [*users, *strangers]:
             if not access.may_admit(role, who):
@@ -113,7 +111,7 @@ def groups(module: Module, access: Access) -> Iterator[Finding]:
                 not ids.isdisjoint(sets[(arn, s)][0]) and ids.isdisjoint(sets[(arn, s)][1])
                 for s in STATES
             )
-            if admitted == (arn in wanted) and access.shortcuts:
+            if admitted == (arn in wanted):
                 continue
             decisions = [
                 evaluate(
@@ -213,7 +211,7 @@ class _Profiles:
                 role, key, row = entry
                 used[key] = used.get(key, 0) + 1
                 # what _profile checks, when all is well: it would report nothing
-                cell = row.get(name) if role.tier in tiers and access.shortcuts else None
+                cell = row.get(name) if role.tier in tiers else None
                 if cell is not None and cell.with_mfa:  # assume(user, role, "fresh").allowed
                     source_name = profile.source_profile or ""
                     if source_name in sources:
@@ -228,12 +226,12 @@ class _Profiles:
                     ):
                         continue
             yield from _profile(module, access, user, file, profile, role=role, tiers=tiers)
-        if len(used) != sum(used.values()) or not access.shortcuts:
+        if len(used) != sum(used.values()):
             for (tier, account), count in sorted(used.items()):
                 if count > 1:
                     message = f"{count} profiles for tier {tier} in account {account}"
                     yield Finding("6", message, (user.name,))
-        if not access.shortcuts or not all(used.keys() >= self.tier_keys[t] for t in tiers_of):
+        if not all(used.keys() >= self.tier_keys[t] for t in tiers_of):
             yield from self.missing(user, tiers, used)
 
     def missing(

@@ -53,11 +53,6 @@ class Access:
 
     module: Module
     classes: tuple[UserClass, ...]
-    shortcuts: bool = True
-    """Share trust decisions between callers of one signature (callers.py), ask only the
-    policies that can take part (pool.py), and let cells.py, selfscreen.py and invariants.py
-    skip what cannot find anything. False asks everything of everyone: the reference the
-    tests compare the shortcuts with."""
     _trust: dict[tuple[str, int, MfaState, int | None], Decision] = field(default_factory=dict)
     _contexts: dict[tuple[Actor, MfaState, int | None], Context] = field(default_factory=dict)
     _ages: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -75,7 +70,7 @@ class Access:
         pool = {id(a.policy): a.policy for c in self.classes for a in c.policies}
         self._pool = (*pool.values(), outside_grant())
         self._by_id = {id(policy): policy for policy in self._pool}
-        self.pool = Pool(self._pool, self.memo, skip=self.shortcuts)
+        self.pool = Pool(self._pool, self.memo)
         self.tags_read = tags_read(self._pool)
         self._sets: dict[tuple[Any, ...], tuple[frozenset[int], frozenset[int]]] = {}
         self._stand_ins: dict[str, Actor] = {}
@@ -171,7 +166,7 @@ class Access:
         """The number of the role's trust shape; a trust without one gets its own number."""
         found = self._shape_of.get(role.arn)
         if found is None:
-            shape = callers.shape(role.trust) if self.shortcuts else None
+            shape = callers.shape(role.trust)
             found = self._shape_ids.get(shape) if shape is not None else None
             if found is None:
                 found = len(self._shape_list)

@@ -202,13 +202,13 @@ def screen(
     """Class position -> the self-service checks that may find something for it.
 
     `devices`: each class's MFA device names (its representative's profiles'). Classes that
-    name a particular user get every check (all classes do without access.shortcuts).
+    name a particular user get every check.
     """
     found: dict[int, tuple[str, ...]] = {}
     by_who: dict[int, dict[int, UserClass]] = {}
     stand_ins: dict[int, Actor] = {}
     for n, cls in enumerate(access.classes):
-        if cls.specific or not access.shortcuts:
+        if cls.specific:
             found[n] = CHECKS
             continue
         who = access.stand_in(cls.representative)
