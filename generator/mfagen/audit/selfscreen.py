@@ -28,7 +28,9 @@ from mfagen.audit.probes import NO_MFA, Actor, MfaState
 from mfagen.audit.selfservice import (
     ANY_DEVICE,
     CHECKS,
+    UNSAMPLED,
     WITH_AND_WITHOUT,
+    enrol_steps,
     no_mfa_probes,
     own_asks,
     permitted_without_mfa,
@@ -97,11 +99,7 @@ class _Group:
         """Classes sharing a stand-in have closed enrolment windows (subjects.classes)."""
         flagged = self.flagged["enrol"]
         targets = {"self": (self.who.arn,), "*": ("*",), "device": (self.device(ANY_DEVICE),)}
-        steps: tuple[tuple[MfaState, tuple[tuple[str, str], ...]], ...] = (
-            ("absent", probes.ENROL_CLOSED),
-            ("fresh", probes.MANAGE_WITH_MFA),
-        )
-        for state, wanted in steps:
+        for state, wanted in enrol_steps(opened=False):
             for action, target in wanted:
                 for resource in targets[target]:
                     flagged |= self.all.everyone - self.all.allowed(
@@ -163,7 +161,7 @@ class _Group:
 
     def _sampled(self, policy_id: int) -> Sequence[str]:
         policy = self.access.policy(policy_id)
-        return [a for a in probes.sampled_actions((policy,)) if a.lower() not in _UNSAMPLED]
+        return [a for a in probes.sampled_actions((policy,)) if a.lower() not in UNSAMPLED]
 
     def only_their_own(self) -> None:
         flagged = self.flagged["only_their_own"]
@@ -191,9 +189,6 @@ class _Group:
         for action, resource, askers in asks:
             for state in WITH_AND_WITHOUT:
                 flagged |= askers & self.all.unguarded(self.sets(action, resource, state)[1])
-
-
-_UNSAMPLED = {a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, ASSUME_ROLE)}
 
 
 def screen(
