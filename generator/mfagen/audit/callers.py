@@ -1,7 +1,7 @@
 """Callers a trust policy cannot tell apart: evaluate it once for all of them.
 
-At benchmark scale 2,000 users each ask about their 36 roles: 72,000 trust evaluations that
-mostly repeat one another. A trust policy without policy variables sees the caller through
+Each user asks about each role they may assume: trust evaluations that mostly repeat one
+another. A trust policy without policy variables sees the caller through
 two things only: its Principal / NotPrincipal entries, matched against the caller's ARN and
 account (`principal_match`, whose result is all that evaluation uses), and its conditions,
 each of which reads one key of the request context and, without a variable, depends on that

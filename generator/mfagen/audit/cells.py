@@ -1,8 +1,8 @@
 """The access matrix: for each role, the cell of every user who is a member or can assume it.
 
-At benchmark scale that is 72,000 cells, and nearly as many classes of users as users (each
-combination of three tiers is a class), so nothing per (user, role) may cost an evaluation,
-or even a loop in Python. A cell holds only whether the user is a member and whether
+A large module has a cell per user and role they may assume, and nearly as many classes of
+users as users (each combination of tiers is a class), so nothing per (user, role) may cost
+an evaluation, or even a loop in Python. A cell holds only whether the user is a member and whether
 `Access.assume` allows in each MFA state. Users who agree on what that depends on share one
 cell, so each role's users are split, by set operations, into the few groups that agree:
 
@@ -16,7 +16,7 @@ cell, so each role's users are split, by set operations, into the few groups tha
   (`Access.verdicts`, the very requests `assume` evaluates). A user of a class naming a
   particular user is a group of their own.
 
-The cell of a group is the cell of its first user (in the module's order), built as before.
+The cell of a group is the cell of its first user (in the module's order), built by `_cell`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A fast reader for the profile files mfagen's blueprint writes, or nothing.
 
-At benchmark scale the audit reads 2,000 profile files with 72,000 profiles (17 MB): visiting
-each line in Python (botoini.py) takes about a second, and even one regular expression over
-every character, or a few passes of str methods over the whole text, take a large part of one.
+The audit reads one profile file per user, with a profile per role they may assume: visiting
+each line in Python (botoini.py) is slow at that size, and even one regular expression over
+every character, or a few passes of str methods over the whole text, cost much of it.
 
 The blueprint writes comment lines, a blank line, the source profile (`[profile NAME]`,
 `mfa_serial`, `region`), then for each role a blank line and `[profile NAME]`, `role_arn`,

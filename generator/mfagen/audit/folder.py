@@ -1,10 +1,10 @@
-"""Read an output folder's profile files fast: 2,000 of them at benchmark scale.
+"""Read an output folder's profile files fast: one per user.
 
 `sorted(root.glob("*/config"))` and `Path.read_bytes` cost more than reading the bytes:
 pathlib builds and sorts Path objects, stats every match and wraps every file in buffered I/O.
 `profile_texts` lists the folder once and reads each file with two system calls. It finds the
 same files in the same order; on any error it returns None, and the caller reads the folder
-the pathlib way again, which reports the error exactly as before.
+the pathlib way, which names the file and the error.
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def profiles(
 
 
 class _Profiles:
-    """Invariant 6 for 72,000 profiles: what every profile file needs, computed once.
+    """Invariant 6 for every profile: what every profile file needs, computed once.
 
     Most profiles are fine; for those `fine` says so with a few lookups, and `_profile` (which
     says what is wrong, with evidence) runs for the others only. `fine` tests exactly the

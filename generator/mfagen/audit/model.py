@@ -130,7 +130,7 @@ class Module:
         """Group by key, the first of each key as a linear search would find it.
 
         The indexes below are computed once per Module (it is frozen): the audit asks about
-        members and tiers once per role and user, 600,000 linear scans at benchmark scale.
+        members and tiers once per role and user, a linear scan each without them.
         """
         found: dict[str, Group] = {}
         for group in self.groups:

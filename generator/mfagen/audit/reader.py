@@ -60,8 +60,8 @@ class Reader:
         self.strays: list[Stray] = []
         self.enrolment_open: set[str] = set()
         self._key_lines: dict[str, tuple[str, int]] | None = None
-        # The first group, role (by account) and policy of each name or ARN: a users map of
-        # 2,000 entries looks groups up thousands of times.
+        # The first group, role (by account) and policy of each name or ARN: a users map
+        # looks groups up once per member.
         self._group_named: dict[str, Group] = {}
         self._role_named: dict[tuple[str, str], Role] = {}
         self._policy_of: dict[str, CustomerPolicy] = {}

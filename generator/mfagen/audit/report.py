@@ -1,7 +1,7 @@
 """The audit's result as data: the access matrix and the violations, each with its evidence.
 
 Checks report one finding per subject; `merge` folds findings that differ only in subject
-(the same gap for 2,000 users) into one with every subject listed. `as_json` and `as_text`
+(the same gap for many users) into one with every subject listed. `as_json` and `as_text`
 lay the report out; the reporter prints them.
 """
 

@@ -201,7 +201,7 @@ class _Interpolation(NamedTuple):
 def _template(raw: str) -> str | _Interpolation | None:
     """A string's literal text, the one expression it is, or None for any other template.
 
-    Cached: a users map of 2,000 entries holds the same few templates (`${each.key}`, a
+    Cached: a users map holds the same few templates (`${each.key}`, a
     group's name) thousands of times.
     """
     text = literal(raw)
@@ -241,8 +241,8 @@ class _Traversal(NamedTuple):
 def _parse(text: str) -> _For | _Call | _Traversal | None:
     """A map comprehension, a toset/tolist call or a traversal, or None.
 
-    Cached: a users map of 2,000 entries names the same few groups thousands of times, and
-    parsing the text with regular expressions was most of the cost of evaluating it.
+    Cached: a users map names the same few groups thousands of times, and parsing the text
+    with regular expressions is most of the cost of evaluating it.
     """
     comprehension = _FOR.fullmatch(text)
     if comprehension is not None:

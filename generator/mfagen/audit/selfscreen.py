@@ -1,8 +1,8 @@
 """Which classes of users the self-service checks (invariants 3 and 4) can find anything for.
 
-selfservice.check asks some 600 questions per class of users, and at benchmark scale there are
-1,351 classes: 800,000 set tests that almost always pass, because one policy every user has
-(the self-service policy on every group) denies what it should. The questions are the same
+selfservice.check asks hundreds of questions per class of users, and a large module has
+nearly as many classes as users: set tests that almost always pass, because one policy every
+user has (the self-service policy on every group) denies what it should. The questions are the same
 for every class that shares a stand-in (Access.stand_in: classes whose policies name no
 particular user), and `Access.verdicts` answers each once with the ids of the policies that
 allow and that deny it. So this module asks each question once and finds the classes it
@@ -15,7 +15,7 @@ catches by set algebra over an index policy id -> classes holding it:
 A class is screened out of a check only when no question of that check catches it, which is
 exactly when `selfservice.check` would report nothing for it; the others (and every class
 that names a particular user) run the check itself, which builds the findings with their
-evidence as before. The result is the same findings, in the same order.
+evidence. The result is the findings every class would give, in the same order.
 """
 
 from __future__ import annotations
