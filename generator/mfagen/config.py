@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from mfagen import checks, credentials
+from mfagen import checks, credentials, salvage
 from mfagen.checks import did_you_mean
 from mfagen.errors import ConfigError, Problem
 from mfagen.loader import Document, Loc, load_file, type_name
@@ -36,13 +36,25 @@ def load(path: Path) -> Loaded:
     try:
         config = Config.model_validate(document.data)
     except ValidationError as exc:
-        raise ConfigError([_translate(error, document) for error in exc.errors()]) from None
+        refused = exc.errors()
+        problems = [_translate(error, document) for error in refused]
+        problems += [
+            document.problem(f.loc, f.message, f.hint, of_key=f.of_key)
+            for f in salvage.findings(document.data, refused)
+        ]
+        raise ConfigError(problems) from None
     findings = checks.run(config)
     errors = [document.problem(f.loc, f.message, f.hint, of_key=f.of_key) for f in findings.errors]
     if errors:
         raise ConfigError(errors)
     warnings = tuple(
-        document.problem(f.loc, f.message, f.hint, of_key=f.of_key) for f in findings.warnings
+        sorted(
+            (
+                document.problem(f.loc, f.message, f.hint, of_key=f.of_key)
+                for f in findings.warnings
+            ),
+            key=Problem.sort_key,
+        )
     )
     return Loaded(config, document, warnings)
 
