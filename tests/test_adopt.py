@@ -519,7 +519,7 @@ def test_cli_reports_the_imports_on_stdout_and_the_leftovers_on_stderr(
         "  aws_iam_group.tier_admin = AdminMFAGroup",
         "  aws_iam_group.tier_s3 = S3MFAGroup",
     ]
-    assert result.stdout.splitlines()[-1] == "output: wrote 8 file(s), removed 0 stale file(s)"
+    assert result.stdout.splitlines()[-1] == "output: wrote 8 files, removed 0 stale files"
     assert result.stderr.splitlines()[:2] == [
         f"adopt: warning: main: role {role}: {TRUST_REPLACED}"
         for role in ("AdminMFARole", "S3MFARole")

@@ -23,7 +23,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_render_defaults_to_accounts_yaml_and_output(config: Path) -> None:
     result = runner.invoke(app, ["render"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "output: wrote 8 file(s), removed 0 stale file(s)\n"
+    assert result.stdout == "output: wrote 8 files, removed 0 stale files\n"
     assert sorted(p.name for p in (config.parent / "output" / "terraform").iterdir()) == [
         "account_identity.tf",
         "account_prod.tf",
@@ -53,7 +53,7 @@ def test_check_lists_what_differs_and_writes_nothing(config: Path) -> None:
         "changed  output/terraform/users.tf",
     ]
     assert result.stderr == (
-        "output: 6 file(s) differ from what mfagen renders; "
+        "output: 6 files differ from what mfagen renders; "
         "run `mfagen render` and commit the result\n"
     )
     assert {p: p.read_bytes() for p in Path("output").rglob("*") if p.is_file()} == before

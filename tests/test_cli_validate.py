@@ -30,7 +30,7 @@ def test_a_valid_file_exits_0_with_a_summary_on_stdout() -> None:
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "accounts.yaml: valid: 2 accounts, 1 tiers, 1 users -> 2 roles, 1 groups, 1 profile files\n"
+        "accounts.yaml: valid: 2 accounts, 1 tier, 1 user -> 2 roles, 1 group, 1 profile file\n"
     )
     assert result.stderr == ""
 
@@ -86,7 +86,9 @@ def test_an_invalid_file_exits_2_with_every_problem_on_stderr() -> None:
         "accounts.yaml:5:14: error: accounts.main.id: account id must be a quoted 12-digit "
         "string; YAML read it as the number 1227133513 (leading 0: YAML 1.1 reads it as octal)\n"
         '  hint: quote it as AWS shows it: id: "011111111111"\n'
-        "mfagen: 1 error, nothing written\n"
+        "accounts.yaml:9:19: error: users.alice.tiers[0]: unknown tier 'admn'\n"
+        "  hint: did you mean 'admin'?\n"
+        "mfagen: 2 errors, nothing written\n"
     )
     Path("accounts.yaml").write_text(
         Path("accounts.yaml").read_text().replace("011111111111", '"011111111111"')

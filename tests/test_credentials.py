@@ -123,3 +123,33 @@ def test_user_and_role_ids_pass(tmp_path: Path) -> None:
     data = minimal()
     data["tiers"]["admin"]["description"] = "owner AIDAJQABLZS4A3QDU576Q via AROADBQP57FF2AEXAMPLE"
     assert config.load(write_config(tmp_path, data)).config.tiers["admin"].description
+
+
+SECRET_KIND = "what looks like an AWS secret access key (wJal…EKEY)"
+
+
+def test_a_secret_in_a_comment_is_refused_masked(tmp_path: Path) -> None:
+    path = write_config(tmp_path, minimal())
+    text = path.read_text()
+    path.write_text(f"# ci key: {KEY_ID}\n{text}organization2: x  # {SECRET_KEY}\n")
+    with pytest.raises(ConfigError) as caught:
+        config.load(path)
+    found = [(p.line, p.column, p.field, p.message) for p in caught.value.problems]
+    last = len(text.splitlines()) + 2
+    assert found == [
+        (1, 1, "(comment)", "this comment holds an AWS access key id (AKIA…MPLE)"),
+        (last, 19, "(comment)", f"this comment holds {SECRET_KIND}"),
+    ]
+    assert all(p.hint == credentials.HINT for p in caught.value.problems)
+    shown = runner.invoke(app, ["validate", str(path)])
+    assert shown.exit_code == 2
+    assert KEY_ID not in shown.output
+    assert SECRET_KEY not in shown.output
+
+
+def test_a_comment_without_a_secret_and_a_hash_inside_a_value_pass(tmp_path: Path) -> None:
+    data = minimal()
+    data["tiers"]["admin"]["description"] = "admins # the platform team"
+    path = write_config(tmp_path, data)
+    path.write_text(path.read_text() + "# AKIA is how access key ids start\n")
+    assert config.load(path).config.tiers["admin"].description == "admins # the platform team"

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from mfagen import lockout
 from mfagen.cli import app
+from mfagen.errors import LockoutError
 from tests.helpers import build, minimal, write_config
 
 runner = CliRunner()
@@ -68,3 +69,13 @@ def test_render_refuses_to_remove_the_last_admin_path(workdir: Path) -> None:
     forced = runner.invoke(app, ["render", "--allow-lockout"])
     assert forced.exit_code == 0, forced.output
     assert runner.invoke(app, ["render"]).exit_code == 0  # nothing left to lose now
+
+
+def test_a_long_list_of_admin_paths_is_cut() -> None:
+    pairs = tuple(f"user{n:03d} -> AdminMFARole" for n in range(300))
+    error = LockoutError("output", pairs)
+    assert error.message == (
+        "this render removes the last admin path into the identity account (now: "
+        "user000 -> AdminMFARole, user001 -> AdminMFARole, user002 -> AdminMFARole, "
+        "user003 -> AdminMFARole, user004 -> AdminMFARole ... and 295 more); nothing written"
+    )

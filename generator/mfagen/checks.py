@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from mfagen import iam, naming
+from mfagen import iam, naming, regions
 from mfagen.errors import Problem
 from mfagen.loader import Document, Loc
 from mfagen.models import PRESETS, Config, Statement
@@ -385,7 +385,25 @@ def _profile_names(config: Config) -> Iterator[Finding]:
             seen.setdefault(profile, (account, tier))
 
 
+def _regions(config: Config) -> Iterator[Finding]:
+    """A region that is well formed but not one AWS has (as far as mfagen knows)."""
+    places: list[tuple[Loc, str | None]] = [(("defaults", "region"), config.defaults.region)]
+    places += [(("accounts", n, "region"), a.region) for n, a in config.accounts.items()]
+    places += [(("users", n, "region"), u.region) for n, u in config.users.items()]
+    for loc, region in places:
+        if region is not None and region not in regions.KNOWN:
+            close = difflib.get_close_matches(region, sorted(regions.KNOWN), n=1, cutoff=0.8)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            yield Finding(
+                loc,
+                f"unknown region {region!r}",
+                f"{hint}(a region AWS opened recently may be missing from mfagen's list: then "
+                "ignore this warning)",
+            )
+
+
 def _warnings(config: Config) -> Iterator[Finding]:
+    yield from _regions(config)
     if naming.single_account(config):
         return
     ambient = [name for name, account in config.accounts.items() if not account.terraform_role]

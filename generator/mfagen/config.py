@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from mfagen import checks, credentials
+from mfagen import checks, credentials, salvage
 from mfagen.checks import did_you_mean
 from mfagen.errors import ConfigError, Problem
 from mfagen.loader import Document, Loc, load_file, type_name
@@ -36,11 +36,18 @@ def load(path: Path) -> Loaded:
     try:
         config = Config.model_validate(document.data)
     except ValidationError as exc:
-        raise ConfigError([_translate(error, document) for error in exc.errors()]) from None
+        refused = exc.errors()
+        problems = [_translate(error, document) for error in refused]
+        problems += [f.problem_in(document) for f in salvage.findings(document.data, refused)]
+        raise ConfigError(problems) from None
     findings = checks.run(config)
     if findings.errors:
         raise ConfigError([finding.problem_in(document) for finding in findings.errors])
-    warnings = tuple(finding.problem_in(document) for finding in findings.warnings)
+    warnings = tuple(
+        sorted(
+            (finding.problem_in(document) for finding in findings.warnings), key=Problem.sort_key
+        )
+    )
     return Loaded(config, document, warnings)
 
 

@@ -1,8 +1,9 @@
 """Refuse AWS secrets pasted into accounts.yaml: access key ids, secret keys, session tokens.
 
 accounts.yaml is committed to a GitOps repository, so a credential in it leaks to everyone
-who can read the repository. Every string in the document, keys included, is scanned before
-the models see it (a model error would echo the value). Messages show a masked form only.
+who can read the repository. Every string in the document, keys included, and every comment
+is scanned before the models see it (a model error would echo the value). Messages show a
+masked form only.
 
 Ids of users, roles, groups and policies (AIDA, AROA, AGPA, ANPA, ...) are not secrets and
 pass; AKIA (long-term access key) and ASIA (temporary access key) ids are refused.
@@ -35,14 +36,30 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*=")
 
 
 def problems(document: Document) -> list[Problem]:
-    """One problem for every string of the document, keys included, that looks like a secret."""
+    """One problem for every string of the document, keys included, and every comment that
+    looks like a secret."""
     found = []
     for loc, what, of_key in _walk(document.data, ()):
         line, column = document.position(loc, of_key=of_key)
         field = dotted(tuple(redact(part) if isinstance(part, str) else part for part in loc))
         message = f"this {'key' if of_key else 'value'} holds {what}"
         found.append(Problem(document.file, line, column, field, message, HINT))
+    lines = {problem.line for problem in found}
+    for line, column, what in _comments(document.text):
+        if line not in lines:  # a quoted value holding ' #' was found above already
+            message = f"this comment holds {what}"
+            found.append(Problem(document.file, line, column, "(comment)", message, HINT))
     return found
+
+
+def _comments(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line, column, what) of each comment holding a secret: comments are committed too."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        start = 0 if line.lstrip().startswith("#") else line.find(" #") + 1
+        if start or line.lstrip().startswith("#"):
+            what = describe(line[start:])
+            if what:
+                yield number, start + 1, what
 
 
 def _walk(value: Any, loc: Loc) -> Iterator[tuple[Loc, str, bool]]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from mfagen.wording import listed
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -64,7 +66,7 @@ class LockoutError(MfagenError):
         self.before = before
         self.message = (
             "this render removes the last admin path into the identity account "
-            f"(now: {', '.join(before)}); nothing written"
+            f"(now: {listed(before)}); nothing written"
         )
         self.hint = "keep a backup admin, or pass --allow-lockout if you really mean it"
         super().__init__(self.message)

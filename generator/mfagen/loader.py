@@ -45,6 +45,8 @@ class Document:
     values: dict[Loc, Position] = field(repr=False)
     sources: dict[Loc, str] = field(repr=False)
     """The YAML text of every value that did not load as a string (numbers, booleans)."""
+    text: str = field(default="", repr=False)
+    """The whole file, for what the data does not hold (comments)."""
 
     def position(self, loc: Loc, *, of_key: bool = False) -> Position:
         """Where `loc` stands; for a path that does not exist, where its nearest parent does."""
@@ -117,7 +119,7 @@ def load_bytes(raw: bytes, name: str) -> Document:
             f"expected a mapping of settings, got {type_name(data)}",
             "the file starts with keys such as 'version: 1' and 'organization:'",
         )
-    return Document(name, data, builder.keys, builder.values, builder.sources)
+    return Document(name, data, builder.keys, builder.values, builder.sources, text)
 
 
 def type_name(value: object) -> str:

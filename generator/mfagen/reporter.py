@@ -23,6 +23,7 @@ from mfagen.errors import (
     Problem,
     UsageError,
 )
+from mfagen.wording import count
 
 if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs; api, pydantic
     from mfagen.adopt import Adoption
@@ -50,10 +51,10 @@ class Reporter:
         self.problems(result.notices, "notice")
         plan = result.plan
         self._say(
-            f"{result.loaded.document.file}: valid: {len(plan.providers)} accounts, "
-            f"{len(result.loaded.config.tiers)} tiers, {len(plan.users)} users -> "
-            f"{len(plan.roles)} roles, {len(plan.groups)} groups, "
-            f"{len(plan.profile_users)} profile files"
+            f"{result.loaded.document.file}: valid: {count(len(plan.providers), 'account')}, "
+            f"{count(len(result.loaded.config.tiers), 'tier')}, {count(len(plan.users), 'user')}"
+            f" -> {count(len(plan.roles), 'role')}, {count(len(plan.groups), 'group')}, "
+            f"{count(len(plan.profile_users), 'profile file')}"
         )
 
     def rendered(self, result: Rendered, out: str) -> None:
@@ -67,8 +68,9 @@ class Reporter:
                 return
             for change in result.changes:
                 self._say(f"{change.kind:<8} {out}/{change.path}")
+            differ = "file differs" if len(result.changes) == 1 else "files differ"
             self._complain(
-                f"{out}: {len(result.changes)} file(s) differ from what mfagen renders; "
+                f"{out}: {len(result.changes)} {differ} from what mfagen renders; "
                 "run `mfagen render` and commit the result"
             )
             return
@@ -77,7 +79,7 @@ class Reporter:
             return
         written = sum(1 for change in result.changes if change.kind != "stale")
         removed = len(result.changes) - written
-        self._say(f"{out}: wrote {written} file(s), removed {removed} stale file(s)")
+        self._say(f"{out}: wrote {count(written, 'file')}, removed {count(removed, 'stale file')}")
 
     def adopted(self, adoption: Adoption) -> None:
         for left in adoption.warnings:

@@ -45,21 +45,29 @@ DEV = "terraform/account_dev.tf"
 def test_audit_reports_the_matrix_and_fails_on_a_violation(broken: Path) -> None:
     result = runner.invoke(app, ["audit", str(broken), "--no-enforce-mfa"])
     assert result.exit_code == 1, result.output
-    assert result.stdout.startswith("access (assume with MFA / without MFA / with MFA too old):\n")
+    assert result.stdout.startswith(
+        "access: who may assume which role (with MFA: a fresh MFA code; without: long-term keys\n"
+        "alone; too old: an MFA code older than the trust's maximum age, '-' when it sets none;\n"
+        "NOT A MEMBER: the user is not in the role's tier)\n"
+        "    account   tier      with MFA  without  too old\n"
+    )
     # alice's console AdministratorAccess lets her call sts:AssumeRole on anything: the negated
     # trusts now admit her to the other tiers' roles in dev, and no longer to her own
     assert (
-        "  alice  (enrolment window closed)\n    dev       admin     no  no  no\n"
-        "    dev       data-eng  yes no  no   NOT A MEMBER\n" in result.stdout
+        "  alice  (enrolment window closed)\n"
+        "    dev       admin     no        no       no\n"
+        "    dev       data-eng  yes       no       no       NOT A MEMBER\n" in result.stdout
     )
     assert (
-        "violation (invariant 2) [bob, carol.smith@acme, dave]: "
+        "violation (invariant 2: a tier role trusts only its tier's members) "
+        "[bob, carol.smith@acme, dave]: "
         "arn:aws:iam::222222222222:role/mfa/AdminMFARole (tier admin) admits a user outside its "
         "tier\n    allowed by terraform/account_dev.tf:17 aws_iam_role.dev__admin (trust of "
         "AdminMFARole) statement AssumeWithMFA\n" in result.stdout
     )
     assert (
-        "violation (invariant 2) [arn:aws:iam::111111111111:user/mfagen-audit-outsider]: "
+        "violation (invariant 2: a tier role trusts only its tier's members) "
+        "[arn:aws:iam::111111111111:user/mfagen-audit-outsider]: "
         "arn:aws:iam::222222222222:role/mfa/AdminMFARole (tier admin) admits a user of the "
         "identity account who is not in the file\n" in result.stdout
     )
@@ -128,7 +136,7 @@ def test_limits_can_be_raised_or_lowered(output: Path) -> None:
     assert runner.invoke(app, args).exit_code == 0
     low = runner.invoke(app, [*args, "--trust-policy-chars", "100"])
     assert low.exit_code == 1, low.output
-    assert "violation (invariant quota)" in low.stdout
+    assert "violation (quota: IAM quotas and names)" in low.stdout
     data = json.loads(
         runner.invoke(app, [*args, "--groups-per-user", "1", "--format", "json"]).stdout
     )
@@ -205,7 +213,8 @@ def test_render_refuses_a_violating_output_and_writes_nothing(config: Path, care
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
     assert re.search(
-        r"violation \(invariant 5\) \[AdminMFAGroup\]: group AdminMFAGroup may assume roles "
+        r"violation \(invariant 5: a group may assume exactly its tier's roles\) "
+        r"\[AdminMFAGroup\]: group AdminMFAGroup may assume roles "
         r"outside tier admin: arn:aws:iam::111111111111:role/mfagen-audit-role, .*\n"
         r"    allowed by terraform/identity.tf:\d+ aws_iam_group_policy.tier_admin__anything "
         r"\(AssumeAnything\) statement Wide\n",
@@ -244,7 +253,10 @@ def test_a_refused_render_stages_nothing(
     monkeypatch.setattr(transaction, "stage", lambda *args: staged.append(args))
     result = runner.invoke(app, ["render", "--blueprints", str(careless)])
     assert result.exit_code == 1, result.output
-    assert "violation (invariant 5) [AdminMFAGroup]" in result.stderr
+    assert (
+        "violation (invariant 5: a group may assume exactly its tier's roles) [AdminMFAGroup]"
+        in result.stderr
+    )
     assert "refusing to write" in result.stderr
     assert staged == []
     assert not (config.parent / "output").exists()
@@ -288,8 +300,8 @@ def test_render_refuses_an_open_window_the_module_does_not_declare(
     result = runner.invoke(app, ["render", "--blueprints", str(blueprints)])
     assert result.exit_code == 1, result.output
     assert re.search(
-        r"violation \(invariant 3\) \[bob\]: enrolment window closed, yet without MFA nothing "
-        r"denies iam:CreateVirtualMFADevice on ",
+        r"violation \(invariant 3: [^)]*\) \[bob\]: enrolment window closed, yet without MFA "
+        r"nothing denies iam:CreateVirtualMFADevice on ",
         result.stderr,
     )
     assert "refusing to write" in result.stderr

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mfagen.audit.evaluate import Decision, StatementRef
+from mfagen.wording import count
 
 INVARIANTS = {
     "1": "no tier permission without MFA",
@@ -169,21 +170,43 @@ def _yes(value: bool | None) -> str:
     return "-" if value is None else "yes" if value else "no"
 
 
+MATRIX_LEGEND = (
+    "access: who may assume which role (with MFA: a fresh MFA code; without: long-term keys",
+    "alone; too old: an MFA code older than the trust's maximum age, '-' when it sets none;",
+    "NOT A MEMBER: the user is not in the role's tier)",
+)
+_COLUMNS = ("account", "tier", "with MFA", "without", "too old")
+
+
 def matrix_text(report: AuditReport) -> list[str]:
-    lines = ["access (assume with MFA / without MFA / with MFA too old):"]
-    for user, cells in report.matrix:
+    """The matrix as aligned columns under one header, each user's rows below their name."""
+    cells = [c for _, row in report.matrix for c in row]
+    widths = [
+        max([len(_COLUMNS[0]), *(len(c.account) for c in cells)]),
+        max([len(_COLUMNS[1]), *(len(c.tier) for c in cells)]),
+        *(len(title) for title in _COLUMNS[2:]),
+    ]
+
+    def row(values: tuple[str, ...]) -> str:
+        return "    " + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))
+
+    lines = [*MATRIX_LEGEND, row(_COLUMNS).rstrip()]
+    for user, user_cells in report.matrix:
         lines.append(f"  {user}  (enrolment window {report.window(user)})")
-        if not cells:
+        if not user_cells:
             lines.append("    (no tier)")
-        width = max((len(c.account) for c in cells), default=0)
-        tiers = max((len(c.tier) for c in cells), default=0)
-        for c in cells:
+        for c in user_cells:
+            values = (c.account, c.tier, _yes(c.with_mfa), _yes(c.without_mfa), _yes(c.too_old))
             mark = "" if c.member else "  NOT A MEMBER"
-            lines.append(
-                f"    {c.account:<{width}}  {c.tier:<{tiers}}  {_yes(c.with_mfa):<3} "
-                f"{_yes(c.without_mfa):<3} {_yes(c.too_old):<3}{mark}".rstrip()
-            )
+            lines.append((row(values) + mark).rstrip())
     return lines
+
+
+def label(invariant: str) -> str:
+    """`invariant 3: <its title>`, or `quota: IAM quotas and names` for the other checks."""
+    name = f"invariant {invariant}" if invariant.isdigit() else invariant
+    title = INVARIANTS.get(invariant)
+    return f"{name}: {title}" if title else name
 
 
 def violations_text(report: AuditReport, *, shown: int = 5) -> list[str]:
@@ -191,20 +214,19 @@ def violations_text(report: AuditReport, *, shown: int = 5) -> list[str]:
     for finding in report.findings:
         subjects = ", ".join(finding.subjects[:shown])
         if len(finding.subjects) > shown:
-            subjects += f" (+{len(finding.subjects) - shown} more)"
+            subjects += f" ... and {len(finding.subjects) - shown} more"
         who = f" [{subjects}]" if subjects else ""
-        lines.append(f"violation (invariant {finding.invariant}){who}: {finding.message}")
+        lines.append(f"violation ({label(finding.invariant)}){who}: {finding.message}")
         lines.extend(f"    {e.describe()}" for e in finding.evidence)
     return lines
 
 
 def summary(report: AuditReport) -> str:
-    users = len(report.matrix)
     what = (
-        f"{report.folder}: {users} users, {len(report.tiers)} tiers, "
-        f"{len(report.accounts)} accounts, {report.roles} roles"
+        f"{report.folder}: {count(len(report.matrix), 'user')}, "
+        f"{count(len(report.tiers), 'tier')}, {count(len(report.accounts), 'account')}, "
+        f"{count(report.roles, 'role')}"
     )
     if report.ok:
         return f"{what}: all invariants hold"
-    count = len(report.findings)
-    return f"{what}: {count} violation{'s' if count != 1 else ''}"
+    return f"{what}: {count(len(report.findings), 'violation')}"
