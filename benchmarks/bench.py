@@ -11,8 +11,7 @@ median wall time, the peak RSS (the largest of the runs), the files and bytes wr
 I/O floor: how long a bare Python process takes to write the same files (it loads their
 contents with one read of a pickle, then creates the folders and writes them), and the same
 floor ending with one os.sync(), as render ends its writing: the files on disk, not only in the
-page cache. It also prints the CPU time (user + system, with the audit's child process) of a
-render: on two cores its wall time cannot be less than half of that. Every render
+page cache. It also prints the CPU time (user + system) of a render. Every render
 and floor writes into a folder name not used before in the run, and nothing is deleted until
 the end (the first files created after a deletion can cost many times the system time).
 """
@@ -127,9 +126,8 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
         floor.append(timed([sys.executable, "-c", FLOOR, packed, str(new_folder("floor"))]))
         copy = str(new_folder("synced"))
         synced.append(timed([sys.executable, "-c", FLOOR, packed, copy, "sync"]))
-        # Last, and exit 1 allowed: at L the audit refuses (more users than IAM allows in an
-        # account), and a refusal deletes whatever render had staged, which would slow the
-        # file creation of the runs after it.
+        # Exit 1 allowed: at L the audit refuses (more users than IAM allows in an account),
+        # before anything is written.
         audited = new_folder("audited")
         command = [*mfagen, "render", str(config), "--out", str(audited)]
         renders.append(timed(command, ok_codes=(0, 1)))
