@@ -263,13 +263,14 @@ def init(
     ] = "123456789012",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter accounts.yaml that validates and renders as it is."""
+    """Write a commented starter accounts.yaml (with its schema and a .gitignore)."""
 
     def action(reporter: Reporter) -> ExitCode:
         from mfagen import api  # noqa: PLC0415 - see the module docstring
 
         written = api.init(path, identity_id, force=force)
-        reporter.say(f"{written}: written; edit it, then run `mfagen render`")
+        reporter.say(f"{', '.join(map(str, written))}: written; edit {path}, then run "
+                     "`mfagen validate` and `mfagen render`")  # fmt: skip
         return ExitCode.OK
 
     _run(action)
