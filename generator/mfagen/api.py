@@ -28,8 +28,9 @@ from mfagen.errors import (
     UsageError,
 )
 
-if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs
+if TYPE_CHECKING:  # adopt and enrol import boto3 and botocore, from the `aws` extra
     from mfagen.adopt import Adoption
+    from mfagen.enrol import Enrolment, Prompter
 
 
 PARALLEL_USERS = 500
@@ -246,6 +247,24 @@ def install_profile(
     rendered = render.render_profile(file, blueprints)
     names = [p.name for p in file.profiles]
     return install.install(target, rendered, file.organization, names, dry_run=dry_run)
+
+
+def enrol(
+    prompter: Prompter,
+    *,
+    profile: str | None = None,
+    aws_config: Path | None = None,
+    qr_png: Path | None = None,
+) -> Enrolment:
+    """Create, show and enable the MFA device of the user's profile, then prove it works."""
+    try:
+        from mfagen import enrol as enrolling  # noqa: PLC0415 - botocore: the `aws` extra
+    except ModuleNotFoundError as error:
+        raise AwsError(
+            f"mfagen enrol needs botocore and segno, which are not installed ({error})",
+            "pip install 'mfagen[aws]'",
+        ) from None
+    return enrolling.enrol(install.config_path(aws_config), profile, qr_png, prompter)
 
 
 def init(path: Path, identity_id: str, *, force: bool = False) -> Path:

@@ -256,6 +256,38 @@ def install_profile(
 
 
 @app.command()
+def enrol(
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="The profile whose mfa_serial to enrol [default: the source profile of the "
+            "mfagen block installed].",
+        ),
+    ] = None,
+    aws_config: AwsConfigOpt = None,
+    qr_png: Annotated[
+        Path | None,
+        typer.Option(
+            "--qr-png", help="Write the QR code to this new file (mode 0600) instead of drawing it."
+        ),
+    ] = None,
+) -> None:
+    """Enrol your MFA device: create it, scan the QR code, type two codes, prove it with a third."""
+
+    def action(reporter: Reporter) -> ExitCode:
+        from mfagen import api, prompts  # noqa: PLC0415 - see the module docstring
+
+        result = api.enrol(
+            prompts.Terminal(), profile=profile, aws_config=aws_config, qr_png=qr_png
+        )
+        reporter.enrolled(result)
+        return ExitCode.OK
+
+    _run(action)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of accounts.yaml (for editors: yaml-language-server)."""
 
