@@ -337,17 +337,49 @@ def test_a_device_that_cannot_be_deleted_again_is_named_with_the_command(
     )
 
 
-def test_a_device_of_that_name_existing_says_how_to_remove_it(config: Path, aws: Aws) -> None:
+DELETE = (
+    f"aws iam delete-virtual-mfa-device --serial-number {SERIAL} --profile acme "
+    "(your admin, if your keys may not)"
+)
+
+
+BOB = {
+    "UserName": "bob",
+    "Path": "/",
+    "UserId": "AIDAEXAMPLEEXAMPLE",
+    "Arn": "arn:aws:iam::111111111111:user/bob",
+    "CreateDate": ISSUED["Expiration"],
+}
+
+
+@pytest.mark.parametrize(
+    ("devices", "message", "hint"),
+    [
+        ([{"SerialNumber": SERIAL}],
+         (f"a virtual MFA device {SERIAL} exists already, assigned to nobody (an enrolment "
+          "that did not finish)"),
+         f"delete it, then run mfagen enrol again: {DELETE}"),
+        ([{"SerialNumber": f"{SERIAL}-2"}, {"SerialNumber": SERIAL, "User": BOB}],
+         f"the virtual MFA device {SERIAL} exists already and is bob's",
+         "ask your admin for another mfa_device name for you in accounts.yaml"),
+        (None, f"a virtual MFA device {SERIAL} exists already",
+         f"if it is assigned to nobody, delete it and run mfagen enrol again: {DELETE}"),
+    ],
+)  # fmt: skip
+def test_a_device_of_that_name_existing_says_whose_and_how_to_remove_it(
+    config: Path, aws: Aws, devices: list[dict[str, Any]] | None, message: str, hint: str
+) -> None:
     aws.me()
     aws.no_devices()
     aws.refuse("iam", "create_virtual_mfa_device", "EntityAlreadyExists", "exists")
+    if devices is None:
+        aws.refuse("iam", "list_virtual_mfa_devices", "AccessDenied")
+    else:
+        aws.reply("iam", "list_virtual_mfa_devices", {"VirtualMFADevices": devices})
     with pytest.raises(EnrolError) as refused:
         run(config, Prompter(), aws)
     aws.done()
-    assert refused.value.message == f"a virtual MFA device {SERIAL} exists already"
-    assert f"aws iam delete-virtual-mfa-device --serial-number {SERIAL} --profile acme" in (
-        refused.value.hint
-    )
+    assert (refused.value.message, refused.value.hint) == (message, hint)
 
 
 def test_an_enrolled_device_is_not_created_again_and_is_proved(config: Path, aws: Aws) -> None:

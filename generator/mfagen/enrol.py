@@ -185,6 +185,8 @@ class _Enrolling:
             )
             reply = self._aws("CreateVirtualMFADevice", create)
         except ClientError as exc:
+            if _error(exc)[0] == "EntityAlreadyExists":
+                raise self._taken(iam) from None
             raise self._refused("create", exc) from None
         device = reply["VirtualMFADevice"]
         with self._deleted_unless_enabled(iam, str(device["SerialNumber"])):
@@ -323,22 +325,49 @@ class _Enrolling:
 
     def _refused(self, step: str, exc: ClientError) -> EnrolError:
         code, message = _error(exc)
-        serial, source = self.target.serial, self.target.source
+        serial = self.target.serial
         if code == "AccessDenied":
             return EnrolError(
                 f"AWS refused to {step} {serial}: your enrolment window is closed ({message})",
                 "ask your admin to set `enrolment: open` for your user in accounts.yaml "
                 "(and to apply it), then run mfagen enrol again",
             )
-        if code == "EntityAlreadyExists":
-            return EnrolError(
-                f"a virtual MFA device {serial} exists already",
-                "a device left unassigned by an enrolment that did not finish can be deleted: "
-                f"aws iam delete-virtual-mfa-device --serial-number {serial} --profile {source} "
-                "(your admin, if your keys may not); one assigned to another user stays: "
-                "ask your admin for another mfa_device name",
-            )
         return EnrolError(f"AWS refused to {step} {serial}: {code}: {message}")
+
+    def _taken(self, iam: Client) -> EnrolError:
+        """The device's name is taken: by an unfinished enrolment, or by another user."""
+        serial, source = self.target.serial, self.target.source
+        delete = (
+            f"aws iam delete-virtual-mfa-device --serial-number {serial} --profile {source} "
+            "(your admin, if your keys may not)"
+        )
+        owner = self._owner(iam)
+        if owner == "":
+            return EnrolError(
+                f"a virtual MFA device {serial} exists already, assigned to nobody (an "
+                "enrolment that did not finish)",
+                f"delete it, then run mfagen enrol again: {delete}",
+            )
+        if owner is not None:
+            return EnrolError(
+                f"the virtual MFA device {serial} exists already and is {owner}'s",
+                "ask your admin for another mfa_device name for you in accounts.yaml",
+            )
+        return EnrolError(
+            f"a virtual MFA device {serial} exists already",
+            f"if it is assigned to nobody, delete it and run mfagen enrol again: {delete}",
+        )
+
+    def _owner(self, iam: Client) -> str | None:
+        """Whose the device of the serial is ('' nobody's), or None when it cannot be told."""
+        try:
+            for page in iam.get_paginator("list_virtual_mfa_devices").paginate():
+                for device in page["VirtualMFADevices"]:
+                    if device["SerialNumber"] == self.target.serial:
+                        return str(device.get("User", {}).get("UserName", ""))
+        except (BotoCoreError, ClientError):
+            return None
+        return None
 
     def _client(self, service: str, credentials: Credentials | None = None) -> Client:
         return self._aws(f"a client for {service}", lambda: self.clients(service, credentials))

@@ -267,3 +267,32 @@ def role_session(profile: str, prompts: list[str], code: str) -> Any:
     provider = session.get_component("credential_provider").get_provider("assume-role")
     provider._prompter = prompter  # botocore has no public hook for the MFA prompt
     return session.create_client("sts")
+
+
+def test_a_leftover_device_of_that_name_is_reported_with_how_to_delete_it(
+    fresh_moto: MotoEndpoint, alice_home: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    home, env = alice_home
+    iam = accounts.client_in_account(fresh_moto.url, "iam", IDENTITY)
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone")  # never enabled
+    picture = tmp_path / "qr.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "mfagen", "enrol", "--qr-png", str(picture)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (
+        f"mfagen: error: a virtual MFA device {SERIAL} exists already, assigned to nobody (an "
+        "enrolment that did not finish)\n"
+        "  hint: delete it, then run mfagen enrol again: aws iam delete-virtual-mfa-device "
+        f"--serial-number {SERIAL} --profile acme (your admin, if your keys may not)\n"
+    )
+    assert not picture.exists()
+    assert [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]] == [
+        SERIAL
+    ]
+    assert (home / ".aws" / "config").read_bytes() == HANDED_OUT.read_bytes()
