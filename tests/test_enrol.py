@@ -627,6 +627,7 @@ def test_cli_enrol_reads_codes_from_stdin_and_never_prints_the_secret(
         f"{SERIAL}: enrolled for alice\n"
         f"proved with --profile acme-dev-admin: you are now {ASSUMED}\n"
         f"{picture}: delete it now, it holds your device's secret\n"
+        "now ask your admin to close your enrolment window (`enrolment: open`)\n"
     )
     assert SEED.decode() not in result.output
     assert "MFA code 1 (the code your app shows now): " in result.stderr

@@ -113,6 +113,8 @@ class Reporter:
         self._say(f"proved with {how}: you are now {result.identity}")
         if result.picture is not None:
             self._say(f"{result.picture}: delete it now, it holds your device's secret")
+        if result.created:
+            self._say("now ask your admin to close your enrolment window (`enrolment: open`)")
 
     def audited(self, report: AuditReport) -> None:
         # one write: the matrix has a line per user and role (72,000 at 2,000 users)

@@ -181,6 +181,7 @@ def test_enrol_creates_enables_and_proves_the_device_the_profile_names(
     [(secret, codes)] = found
     assert "\u2588" in run.terminal  # the QR code, drawn with blocks
     assert f"{SERIAL}: enrolled for alice" in run.terminal
+    assert "now ask your admin to close your enrolment window" in run.terminal
     assert (
         "proved with --profile acme-dev-admin: you are now "
         "arn:aws:sts::222222222222:assumed-role/AdminMFARole/alice"
@@ -248,6 +249,7 @@ def test_enrol_again_creates_nothing_and_proves_the_device(
     assert again.returncode == 0, again.terminal
     assert f"{SERIAL}: already enrolled for alice, nothing created" in again.terminal
     assert "Or type this secret" not in again.terminal
+    assert "enrolment window" not in again.terminal
     assert (
         "proved with --profile acme-prod-admin: you are now "
         "arn:aws:sts::333333333333:assumed-role/AdminMFARole/alice"
