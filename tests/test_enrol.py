@@ -516,12 +516,15 @@ def test_a_role_profile_named_is_its_own_proof() -> None:
 @pytest.mark.parametrize(
     ("profiles", "installed", "profile", "message", "hint"),
     [
-        (BLOCK, [], None, "c: no mfagen block: which profile to enrol?",
+        (BLOCK, [], None, "c: no mfagen block",
          "install the profile file your team handed out: mfagen install-profile FILE"),
         (BLOCK, ["acme", "other"], None,
          "c: 2 mfagen blocks (acme, other): which profile to enrol?", "pass --profile NAME"),
         (BLOCK, ["acme"], "nope", "c: no profile 'nope'",
          "see the names: aws configure list-profiles"),
+        ({"acme": {"mfa_serial": SERIAL, "role_arn": ROLE}}, ["acme"], None,
+         "profile 'acme' has a role_arn but no source_profile",
+         "mfagen enrol creates the device with the long-term keys of a source profile"),
         ({"acme": {}}, ["acme"], None, "c: profile 'acme': no mfa_serial",
          "expected mfa_serial = arn:aws:iam::<account>:mfa/<device>, as in the handed-out file"),
         ({"acme": {"mfa_serial": "GAHT12345678"}}, ["acme"], None,

@@ -74,13 +74,16 @@ def find_target(
 ) -> Target:
     """The device, keys and proof for `profile`, or for the one installed block's source."""
     if profile is None:
-        if len(installed) != 1:
-            found = f"{len(installed)} mfagen blocks ({', '.join(installed)})" if installed else ""
+        if not installed:
             raise UsageError(
-                f"{config}: {found or 'no mfagen block'}: which profile to enrol?",
-                "pass --profile NAME"
-                if installed
-                else "install the profile file your team handed out: mfagen install-profile FILE",
+                f"{config}: no mfagen block",
+                "install the profile file your team handed out: mfagen install-profile FILE",
+            )
+        if len(installed) > 1:
+            raise UsageError(
+                f"{config}: {len(installed)} mfagen blocks ({', '.join(installed)}): "
+                "which profile to enrol?",
+                "pass --profile NAME",
             )
         profile = installed[0]
     settings = profiles.get(profile)
@@ -101,19 +104,19 @@ def find_target(
         )
     source = str(settings.get("source_profile", profile))
     if "role_arn" in settings:
-        return Target(profile, serial, source, profile, *_role(profile, settings, source))
+        return Target(profile, serial, source, profile, *_role(profile, settings))
     for name, other in profiles.items():
         same = other.get("source_profile") == source and other.get("mfa_serial") == serial
         if same and other.get("role_arn"):
-            return Target(profile, serial, source, name, *_role(name, other, source))
+            return Target(profile, serial, source, name, *_role(name, other))
     return Target(profile, serial, source, None)
 
 
-def _role(name: str, settings: Mapping[str, Any], source: str) -> tuple[str, str]:
+def _role(name: str, settings: Mapping[str, Any]) -> tuple[str, str]:
     if "source_profile" not in settings:
         raise UsageError(
             f"profile {name!r} has a role_arn but no source_profile",
-            f"mfagen enrol uses the keys of a source profile (source_profile = {source})",
+            "mfagen enrol creates the device with the long-term keys of a source profile",
         )
     return str(settings["role_arn"]), str(settings.get("role_session_name", "mfagen-enrol"))
 
