@@ -213,30 +213,75 @@ def profile(
     _run(action)
 
 
+AwsConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--aws-config", help="The AWS config file (default: $AWS_CONFIG_FILE or ~/.aws/config)."
+    ),
+]
+
+
 @app.command("install-profile")
 def install_profile(
-    user: Annotated[str, typer.Argument(help="The user whose profiles to install.")],
-    config: ConfigArg = Path("accounts.yaml"),
-    aws_config: Annotated[
-        Path | None,
-        typer.Option(
-            "--aws-config", help="The file to change (default: $AWS_CONFIG_FILE or ~/.aws/config)."
+    what: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE|USER",
+            help="The profile file your team handed out (output/profiles/<user>/config), "
+            "or, next to accounts.yaml, the user whose block to install.",
         ),
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="The accounts file, to install USER's block [default: accounts.yaml]."),
     ] = None,
+    aws_config: AwsConfigOpt = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the change as a diff; write nothing.")
     ] = False,
     blueprints: BlueprintsOpt = None,
 ) -> None:
-    """Merge one user's profile block into ~/.aws/config, keeping everything else."""
+    """Merge a profile block into ~/.aws/config, keeping everything else."""
 
     def action(reporter: Reporter) -> ExitCode:
         from mfagen import api  # noqa: PLC0415 - see the module docstring
 
         result = api.install_profile(
-            config, user, aws_config=aws_config, dry_run=dry_run, blueprints=blueprints
+            what, config, aws_config=aws_config, dry_run=dry_run, blueprints=blueprints
         )
         reporter.installed(result, dry_run=dry_run)
+        return ExitCode.OK
+
+    _run(action)
+
+
+@app.command()
+def enrol(
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="The profile whose mfa_serial to enrol [default: the source profile of the "
+            "mfagen block installed].",
+        ),
+    ] = None,
+    aws_config: AwsConfigOpt = None,
+    qr_png: Annotated[
+        Path | None,
+        typer.Option(
+            "--qr-png", help="Write the QR code to this new file (mode 0600) instead of drawing it."
+        ),
+    ] = None,
+) -> None:
+    """Enrol your MFA device: create it, scan the QR code, type two codes, prove it with a third."""
+
+    def action(reporter: Reporter) -> ExitCode:
+        from mfagen import api, prompts  # noqa: PLC0415 - see the module docstring
+
+        result = api.enrol(
+            prompts.Terminal(), profile=profile, aws_config=aws_config, qr_png=qr_png
+        )
+        reporter.enrolled(result)
         return ExitCode.OK
 
     _run(action)
