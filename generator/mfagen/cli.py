@@ -22,6 +22,7 @@ from mfagen.audit import Options as AuditOptions
 from mfagen.errors import ExitCode, MfagenError
 from mfagen.reporter import JsonReporter, Reporter
 
+# Each command's short_help fits `mfagen --help` whole at 80 columns (click cuts longer ones).
 app = typer.Typer(
     name="mfagen",
     help="Make MFA mandatory for AWS CLI users: accounts.yaml -> Terraform IAM + CLI profiles.",
@@ -64,7 +65,7 @@ def _run(action: Callable[[Reporter], ExitCode], output: Format = Format.text) -
     raise typer.Exit(int(code))
 
 
-@app.command()
+@app.command(short_help="Check accounts.yaml: every problem, with file:line:col.")
 def validate(config: ConfigArg = Path("accounts.yaml"), output: FormatOpt = Format.text) -> None:
     """Check the accounts file; exit 0 when valid, 2 with every problem found."""
 
@@ -77,7 +78,7 @@ def validate(config: ConfigArg = Path("accounts.yaml"), output: FormatOpt = Form
     _run(action, output)
 
 
-@app.command()
+@app.command(short_help="Render Terraform and profiles into output/, audited.")
 def render(
     config: ConfigArg = Path("accounts.yaml"),
     out: Annotated[Path, typer.Option("--out", "-o", help="The output folder.")] = Path("output"),
@@ -134,7 +135,7 @@ def _limit(name: str, what: str) -> Any:
     return typer.Option("--" + name.replace("_", "-"), min=1, help=f"{what} (IAM's quota).")
 
 
-@app.command()
+@app.command(short_help="Prove the security invariants of a committed output/.")
 def audit(
     folder: Annotated[
         Path, typer.Argument(help="The output folder mfagen rendered (terraform/, profiles/).")
@@ -196,7 +197,7 @@ def audit(
     _run(action, output)
 
 
-@app.command()
+@app.command(short_help="Print one user's ~/.aws/config block.")
 def profile(
     user: Annotated[str, typer.Argument(help="The user whose profiles to print.")],
     config: ConfigArg = Path("accounts.yaml"),
@@ -221,7 +222,7 @@ AwsConfigOpt = Annotated[
 ]
 
 
-@app.command("install-profile")
+@app.command("install-profile", short_help="Merge a handed-out profile file into ~/.aws/config.")
 def install_profile(
     what: Annotated[
         str,
@@ -255,7 +256,7 @@ def install_profile(
     _run(action)
 
 
-@app.command()
+@app.command(short_help="Enrol your MFA device with your own keys (mfagen[aws]).")
 def enrol(
     profile: Annotated[
         str | None,
@@ -287,7 +288,7 @@ def enrol(
     _run(action)
 
 
-@app.command()
+@app.command(short_help="Print the JSON Schema of accounts.yaml.")
 def schema() -> None:
     """Print the JSON Schema of accounts.yaml (for editors: yaml-language-server)."""
 
@@ -300,7 +301,7 @@ def schema() -> None:
     _run(action)
 
 
-@app.command()
+@app.command(short_help="Write a starter accounts.yaml, its schema, a .gitignore.")
 def init(
     path: Annotated[Path, typer.Argument(help="The file to write.")] = Path("accounts.yaml"),
     identity_id: Annotated[
