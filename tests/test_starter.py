@@ -56,7 +56,14 @@ def test_init_writes_a_starter_that_validates_and_renders(
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["init", "--identity-id", "444455556666"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "accounts.yaml: written; edit it, then run `mfagen render`\n"
+    assert result.stdout == (
+        "accounts.yaml, accounts.schema.json, .gitignore: written; edit accounts.yaml, then run "
+        "`mfagen validate` and `mfagen render`\n"
+    )
+    assert Path("accounts.schema.json").read_text() == starter.schema_text()
+    ignored = Path(".gitignore").read_text().splitlines()
+    assert {".terraform/", "*.tfstate", "*.tfstate.*"} <= set(ignored)
+    assert ".terraform.lock.hcl" not in ignored  # the lock file is committed
     assert 'id: "444455556666"' in Path("accounts.yaml").read_text()
     validated = runner.invoke(app, ["validate"])
     assert validated.exit_code == 0, validated.output
@@ -98,3 +105,32 @@ def test_init_checks_the_account_id(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "  hint: e.g. 111111111111\n"
     )
     assert not Path("accounts.yaml").exists()
+
+
+def test_init_adds_only_the_missing_lines_to_an_existing_gitignore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path(".gitignore").write_text("node_modules/\n.terraform/")
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    lines = Path(".gitignore").read_text().splitlines()
+    assert lines[:2] == ["node_modules/", ".terraform/"]
+    assert lines.count(".terraform/") == 1
+    assert "*.tfstate" in lines
+    again = runner.invoke(app, ["init", "--force"])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.startswith("accounts.yaml: written;")  # schema and .gitignore as they were
+    assert Path(".gitignore").read_text().splitlines() == lines
+
+
+def test_init_keeps_a_schema_it_did_not_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("accounts.schema.json").write_text("{}\n")
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 2, result.output
+    assert "accounts.schema.json: already exists and differs" in result.stderr
+    assert not Path("accounts.yaml").exists()
+    assert Path("accounts.schema.json").read_text() == "{}\n"

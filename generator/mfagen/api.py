@@ -6,12 +6,13 @@ imports (see cli.py).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mfagen import config, install, lockout, plan, render, starter, writer
+from mfagen import block, config, install, lockout, plan, render, starter, writer
 from mfagen.audit import Options as AuditOptions
 from mfagen.audit import audit_files
 from mfagen.audit.errors import AuditRefusedError
@@ -24,8 +25,9 @@ from mfagen.errors import (
     UsageError,
 )
 
-if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs
+if TYPE_CHECKING:  # adopt and enrol import boto3 and botocore, from the `aws` extra
     from mfagen.adopt import Adoption
+    from mfagen.enrol import Enrolment, Prompter
 
 
 @dataclass(frozen=True)
@@ -145,23 +147,68 @@ def profile(config_path: Path, user: str, blueprints: Path | None = None) -> str
 
 
 def install_profile(
-    config_path: Path,
-    user: str,
+    what: str,
+    config_path: Path | None = None,
     *,
     aws_config: Path | None = None,
     dry_run: bool = False,
     blueprints: Path | None = None,
 ) -> install.Installation:
-    """Merge one user's block into their AWS config file (see install.py)."""
-    file = _profile_file(config_path, user)
-    block = render.render_profile(file, blueprints)
-    names = [p.name for p in file.profiles]
+    """Merge a block into the user's AWS config file (see install.py).
+
+    `what` is a handed-out profile file when it names an existing file (or a path: user
+    names hold no '/') and no `config_path` is given; otherwise a user of `config_path`
+    (default accounts.yaml), whose block is rendered here.
+    """
     target = install.config_path(aws_config)
-    return install.install(target, block, file.organization, names, dry_run=dry_run)
+    candidate = Path(what)
+    if config_path is None and (candidate.is_file() or "/" in what or os.sep in what):
+        if blueprints is not None:
+            raise UsageError(
+                "--blueprints applies to USER [CONFIG] only",
+                "a handed-out profile file is installed as it is",
+            )
+        handed_out = block.read_file(candidate)
+        names = list(handed_out.profiles)
+        return install.install(
+            target, handed_out.text, handed_out.organization, names, dry_run=dry_run
+        )
+    if config_path is None:
+        config_path = Path("accounts.yaml")
+        if not config_path.exists():
+            raise UsageError(
+                f"no file {what!r} and no {config_path} here",
+                "on your machine, name the profile file your team handed out: "
+                "mfagen install-profile path/to/config; with the team's accounts.yaml: "
+                "mfagen install-profile USER [CONFIG]",
+            )
+    file = _profile_file(config_path, user=what)
+    rendered = render.render_profile(file, blueprints)
+    names = [p.name for p in file.profiles]
+    return install.install(target, rendered, file.organization, names, dry_run=dry_run)
 
 
-def init(path: Path, identity_id: str, *, force: bool = False) -> Path:
-    """Write the commented starter accounts.yaml (tests prove it validates and renders)."""
+def enrol(
+    prompter: Prompter,
+    *,
+    profile: str | None = None,
+    aws_config: Path | None = None,
+    qr_png: Path | None = None,
+) -> Enrolment:
+    """Create, show and enable the MFA device of the user's profile, then prove it works."""
+    try:
+        from mfagen import enrol as enrolling  # noqa: PLC0415 - botocore: the `aws` extra
+    except ModuleNotFoundError as error:
+        raise AwsError(
+            f"mfagen enrol needs botocore and segno, which are not installed ({error})",
+            "pip install 'mfagen[aws]'",
+        ) from None
+    return enrolling.enrol(install.config_path(aws_config), profile, qr_png, prompter)
+
+
+def init(path: Path, identity_id: str, *, force: bool = False) -> list[Path]:
+    """Write the commented starter accounts.yaml, its schema and a .gitignore (tests prove
+    the starter validates and renders); return the files written."""
     if not re.fullmatch(r"\d{12}", identity_id):
         raise UsageError(
             f"--identity-id {identity_id!r} is not a 12-digit account id", "e.g. 111111111111"

@@ -23,6 +23,7 @@ from mfagen.audit import Options as AuditOptions
 from mfagen.errors import ExitCode, MfagenError
 from mfagen.reporter import JsonReporter, Reporter
 
+# Each command's short_help fits `mfagen --help` whole at 80 columns (click cuts longer ones).
 app = typer.Typer(
     name="mfagen",
     help="Make MFA mandatory for AWS CLI users: accounts.yaml -> Terraform IAM + CLI profiles.",
@@ -65,7 +66,7 @@ def _run(action: Callable[[Reporter], ExitCode], output: Format = Format.text) -
     raise typer.Exit(int(code))
 
 
-@app.command()
+@app.command(short_help="Check accounts.yaml: every problem, with file:line:col.")
 def validate(config: ConfigArg = Path("accounts.yaml"), output: FormatOpt = Format.text) -> None:
     """Check the accounts file; exit 0 when valid, 2 with every problem found."""
 
@@ -78,7 +79,7 @@ def validate(config: ConfigArg = Path("accounts.yaml"), output: FormatOpt = Form
     _run(action, output)
 
 
-@app.command()
+@app.command(short_help="Render Terraform and profiles into output/, audited.")
 def render(
     config: ConfigArg = Path("accounts.yaml"),
     out: Annotated[Path, typer.Option("--out", "-o", help="The output folder.")] = Path("output"),
@@ -168,7 +169,7 @@ def _with_limit_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-@app.command()
+@app.command(short_help="Prove the security invariants of a committed output/.")
 @_with_limit_options
 def audit(
     folder: Annotated[
@@ -195,7 +196,7 @@ def audit(
     _run(action, output)
 
 
-@app.command()
+@app.command(short_help="Print one user's ~/.aws/config block.")
 def profile(
     user: Annotated[str, typer.Argument(help="The user whose profiles to print.")],
     config: ConfigArg = Path("accounts.yaml"),
@@ -212,28 +213,41 @@ def profile(
     _run(action)
 
 
-@app.command("install-profile")
+AwsConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--aws-config", help="The AWS config file (default: $AWS_CONFIG_FILE or ~/.aws/config)."
+    ),
+]
+
+
+@app.command("install-profile", short_help="Merge a handed-out profile file into ~/.aws/config.")
 def install_profile(
-    user: Annotated[str, typer.Argument(help="The user whose profiles to install.")],
-    config: ConfigArg = Path("accounts.yaml"),
-    aws_config: Annotated[
-        Path | None,
-        typer.Option(
-            "--aws-config", help="The file to change (default: $AWS_CONFIG_FILE or ~/.aws/config)."
+    what: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE|USER",
+            help="The profile file your team handed out (output/profiles/<user>/config), "
+            "or, next to accounts.yaml, the user whose block to install.",
         ),
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="The accounts file, to install USER's block [default: accounts.yaml]."),
     ] = None,
+    aws_config: AwsConfigOpt = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the change as a diff; write nothing.")
     ] = False,
     blueprints: BlueprintsOpt = None,
 ) -> None:
-    """Merge one user's profile block into ~/.aws/config, keeping everything else."""
+    """Merge a profile block into ~/.aws/config, keeping everything else."""
 
     def action(reporter: Reporter) -> ExitCode:
         from mfagen import api  # noqa: PLC0415 - see the module docstring
 
         result = api.install_profile(
-            config, user, aws_config=aws_config, dry_run=dry_run, blueprints=blueprints
+            what, config, aws_config=aws_config, dry_run=dry_run, blueprints=blueprints
         )
         reporter.installed(result, dry_run=dry_run)
         return ExitCode.OK
@@ -241,7 +255,39 @@ def install_profile(
     _run(action)
 
 
-@app.command()
+@app.command(short_help="Enrol your MFA device with your own keys (mfagen[aws]).")
+def enrol(
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="The profile whose mfa_serial to enrol [default: the source profile of the "
+            "mfagen block installed].",
+        ),
+    ] = None,
+    aws_config: AwsConfigOpt = None,
+    qr_png: Annotated[
+        Path | None,
+        typer.Option(
+            "--qr-png", help="Write the QR code to this new file (mode 0600) instead of drawing it."
+        ),
+    ] = None,
+) -> None:
+    """Enrol your MFA device: create it, scan the QR code, type two codes, prove it with a third."""
+
+    def action(reporter: Reporter) -> ExitCode:
+        from mfagen import api, prompts  # noqa: PLC0415 - see the module docstring
+
+        result = api.enrol(
+            prompts.Terminal(), profile=profile, aws_config=aws_config, qr_png=qr_png
+        )
+        reporter.enrolled(result)
+        return ExitCode.OK
+
+    _run(action)
+
+
+@app.command(short_help="Print the JSON Schema of accounts.yaml.")
 def schema() -> None:
     """Print the JSON Schema of accounts.yaml (for editors: yaml-language-server)."""
 
@@ -254,7 +300,7 @@ def schema() -> None:
     _run(action)
 
 
-@app.command()
+@app.command(short_help="Write a starter accounts.yaml, its schema, a .gitignore.")
 def init(
     path: Annotated[Path, typer.Argument(help="The file to write.")] = Path("accounts.yaml"),
     identity_id: Annotated[
@@ -262,13 +308,14 @@ def init(
     ] = "123456789012",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter accounts.yaml that validates and renders as it is."""
+    """Write a commented starter accounts.yaml (with its schema and a .gitignore)."""
 
     def action(reporter: Reporter) -> ExitCode:
         from mfagen import api  # noqa: PLC0415 - see the module docstring
 
         written = api.init(path, identity_id, force=force)
-        reporter.say(f"{written}: written; edit it, then run `mfagen render`")
+        reporter.say(f"{', '.join(map(str, written))}: written; edit {path}, then run "
+                     "`mfagen validate` and `mfagen render`")  # fmt: skip
         return ExitCode.OK
 
     _run(action)

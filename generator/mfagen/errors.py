@@ -89,3 +89,12 @@ class AwsError(MfagenError):
         self.message = message
         self.hint = hint
         super().__init__(message)
+
+
+class EnrolError(MfagenError):
+    """`mfagen enrol` stopped (no keys, a closed window, codes refused): no device left behind."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message)

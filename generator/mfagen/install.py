@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from mfagen import block as blocks
 from mfagen.errors import OutputError, UsageError
 
-_SECTION = re.compile(rb"^\s*\[\s*(?:profile\s+)?(?P<name>[^\]]+?)\s*\]\s*$")
 BACKUP_SUFFIX = ".mfagen-backup"
 NEW_FILE_MODE = 0o600
 
@@ -78,7 +77,8 @@ def install(
 
 
 def _markers(organization: str) -> tuple[bytes, bytes]:
-    return (f"# >>> mfagen {organization}".encode(), f"# <<< mfagen {organization}".encode())
+    begin, end = blocks.markers(organization)
+    return begin.encode(), end.encode()
 
 
 def _read(path: Path) -> bytes:
@@ -115,7 +115,7 @@ def _refuse_clashes(
     for number, line in enumerate(lines, start=1):
         if span is not None and span[0] < number <= span[1]:
             continue
-        match = _SECTION.match(line)
+        match = blocks.SECTION.match(line)
         if match and match["name"].decode("utf-8", "replace") in wanted:
             raise OutputError(
                 str(path),

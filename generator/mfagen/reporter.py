@@ -17,6 +17,7 @@ from mfagen.audit.report import as_json, matrix_text, summary, violations_text
 from mfagen.errors import (
     AwsError,
     ConfigError,
+    EnrolError,
     LockoutError,
     MfagenError,
     OutputError,
@@ -28,6 +29,7 @@ from mfagen.wording import count
 if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs; api, pydantic
     from mfagen.adopt import Adoption
     from mfagen.api import Rendered, Validated
+    from mfagen.enrol import Enrolment
     from mfagen.install import Installation
 
 
@@ -106,6 +108,18 @@ class Reporter:
         backup = f" (previous file kept as {result.backup})" if result.backup else ""
         self._say(f"{result.path}: {result.action} the mfagen block{backup}")
 
+    def enrolled(self, result: Enrolment) -> None:
+        if result.created:
+            self._say(f"{result.serial}: enrolled for {result.user}")
+        else:
+            self._say(f"{result.serial}: already enrolled for {result.user}, nothing created")
+        how = f"--profile {result.proved_with}" if result.proved_with else "a session token"
+        self._say(f"proved with {how}: you are now {result.identity}")
+        if result.picture is not None:
+            self._say(f"{result.picture}: delete it now, it holds your device's secret")
+        if result.created:
+            self._say("now ask your admin to close your enrolment window (`enrolment: open`)")
+
     def audited(self, report: AuditReport) -> None:
         # one write: the matrix has a line per user and role
         lines = [*matrix_text(report), *violations_text(report), summary(report)]
@@ -127,6 +141,10 @@ class Reporter:
         elif isinstance(error, AwsError):
             self._complain(f"mfagen: error: {error.message}, nothing written")
             self._complain(f"  hint: {error.hint}")
+        elif isinstance(error, EnrolError):
+            self._complain(f"mfagen: error: {error.message}")
+            if error.hint:
+                self._complain(f"  hint: {error.hint}")
         elif isinstance(error, OutputError | UsageError | LockoutError | AuditRefusedError):
             if isinstance(error, AuditRefusedError):
                 for line in violations_text(error.report):

@@ -32,13 +32,61 @@ def starter(identity_id: str, organization: str = "my-org", region: str = "eu-we
     return text
 
 
-def init(path: Path, identity_id: str, *, force: bool) -> Path:
-    """Write the starter accounts.yaml; refuse to overwrite an existing file unless `force`."""
+SCHEMA_FILE = "accounts.schema.json"
+GITIGNORE = (
+    "# Terraform's working folder and state: never commit them (the state holds every ARN and",
+    "# tag; keep it in a remote backend). Do commit output/terraform/.terraform.lock.hcl: it",
+    "# pins the provider every plan and apply uses.",
+    ".terraform/",
+    "*.tfstate",
+    "*.tfstate.*",
+    "*.tfplan",
+    "crash.log",
+    "# Backups install-profile leaves next to an AWS config file, should one land here",
+    "*.mfagen-backup",
+)
+"""The .gitignore of a GitOps repository that holds accounts.yaml and mfagen's output."""
+
+
+def init(path: Path, identity_id: str, *, force: bool) -> list[Path]:
+    """Write the starter accounts.yaml, the schema its first line names, and a .gitignore
+    beside them (an existing .gitignore gains the lines it lacks). Refuse to overwrite an
+    accounts.yaml, or a schema that differs, unless `force`; return what was written."""
     if path.exists() and not force:
         raise OutputError(str(path), "already exists", "pass --force to overwrite it")
     if path.is_dir():
         raise OutputError(str(path), "is a folder", "name a file, e.g. accounts.yaml")
-    content = starter(identity_id).encode("utf-8")
+    schema = path.with_name(SCHEMA_FILE)
+    schema_bytes = schema_text().encode("utf-8")
+    if schema.exists() and not force and _read(schema) != schema_bytes:
+        raise OutputError(str(schema), "already exists and differs", "pass --force to overwrite it")
+    gitignore = path.with_name(".gitignore")
+    ignored = _read(gitignore).decode("utf-8", "replace") if gitignore.exists() else ""
+    have = set(ignored.splitlines())
+    missing = [line for line in GITIGNORE if line not in have]
+    written = [path]
+    _write(path, starter(identity_id).encode("utf-8"))
+    if _read(schema) != schema_bytes:
+        _write(schema, schema_bytes)
+        written.append(schema)
+    if any(not line.startswith("#") for line in missing):
+        separator = "\n" if ignored and not ignored.endswith("\n") else ""
+        _write(gitignore, (ignored + separator + "\n".join(missing) + "\n").encode("utf-8"))
+        written.append(gitignore)
+    return written
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+    except OSError as exc:
+        raise OutputError(str(path), f"cannot read: {exc.strerror}") from None
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Replace `path` atomically: a crash leaves the old file or the new one."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temporary.write_bytes(content)
@@ -46,4 +94,3 @@ def init(path: Path, identity_id: str, *, force: bool) -> Path:
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise OutputError(str(path), f"cannot write: {exc.strerror}") from None
-    return path

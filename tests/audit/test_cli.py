@@ -62,7 +62,7 @@ def test_audit_reports_the_matrix_and_fails_on_a_violation(broken: Path) -> None
         "violation (invariant 2: a tier role trusts only its tier's members) "
         "[bob, carol.smith@acme, dave]: "
         "arn:aws:iam::222222222222:role/mfa/AdminMFARole (tier admin) admits a user outside its "
-        "tier\n    allowed by terraform/account_dev.tf:17 aws_iam_role.dev__admin (trust of "
+        "tier\n    allowed by terraform/account_dev.tf:18 aws_iam_role.dev__admin (trust of "
         "AdminMFARole) statement AssumeWithMFA\n" in result.stdout
     )
     assert (
@@ -122,7 +122,7 @@ def test_audit_json(broken: Path) -> None:
         {
             "role": "allows",
             "file": "terraform/account_dev.tf",
-            "line": 17,
+            "line": 18,
             "address": "aws_iam_role.dev__admin",
             "policy": "trust of AdminMFARole",
             "sid": "AssumeWithMFA",

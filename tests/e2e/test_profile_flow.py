@@ -154,7 +154,7 @@ def test_source_profile_is_the_users_own_keys_and_asks_for_nothing(
         sts = session.create_client("sts")
         identity = sts.get_caller_identity()
 
-        [source] = [p for p in homes[user.name].file.profiles if p.role_arn is None]
+        [source] = [p for p in homes[user.name].file.profiles if p.name == plan.organization]
         assert identity["Arn"] == user.arn
         assert identity["Account"] == plan.identity.account_id
         assert sts.meta.region_name == source.region, user.name
