@@ -16,12 +16,12 @@ from typing import Any
 import botocore.session  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]
 
-from mfagen import block
+from mfagen import block, iam
 from mfagen.errors import UsageError
 
 SERIAL = re.compile(
-    r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):mfa"
-    r"(?P<path>/(?:[\w+=,.@-]+/)*)(?P<name>[\w+=,.@-]{1,256})"
+    rf"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{{12}}):mfa"
+    rf"(?P<path>/(?:{iam.NAME_CHARACTER}+/)*)(?P<name>{iam.NAME_CHARACTER}{{1,256}})"
 )
 
 Client = Any
