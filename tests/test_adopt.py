@@ -515,7 +515,7 @@ def test_cli_reports_the_imports_on_stdout_and_the_leftovers_on_stderr(
 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[:3] == [
-        "adopt: 11 existing resource(s); `terraform apply` imports them:",
+        "adopt: 11 existing resources; `terraform apply` imports them:",
         "  aws_iam_group.tier_admin = AdminMFAGroup",
         "  aws_iam_group.tier_s3 = S3MFAGroup",
     ]

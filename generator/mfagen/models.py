@@ -277,52 +277,95 @@ Description = Annotated[str, Field(max_length=1000), AfterValidator(_description
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    """Every mapping of accounts.yaml: unknown keys refused, values frozen once read. Each
+    field's docstring is its description in the JSON Schema and the configuration reference."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
+    )
 
 
 class Defaults(Model):
+    """Settings for every account, tier and user that does not set its own."""
+
     region: Region | None = None
+    """Written into every profile; required here or on every account."""
     session_duration: SessionDuration = 3600
+    """Each role's MaxSessionDuration, 1h to 12h (seconds, or 30m, 1h30m, 12h)."""
     mfa_max_age: MfaMaxAge | None = None
+    """When set, trusts also demand aws:MultiFactorAuthAge below it."""
     path: IamPath = "/"
+    """IAM path of the roles, groups and policy mfagen creates (/.../); one only mfagen uses."""
     create_users: bool = True
+    """false: the users exist already; mfagen manages their memberships only."""
     enforce_mfa: bool = True
+    """Deny long-term keys without MFA everything but MFA self-service."""
 
 
 class Account(Model):
+    """An AWS account: the identity account, or one the tiers' roles live in."""
+
     id: AccountId
+    """The 12-digit account id, quoted (YAML drops leading zeros)."""
     region: Region | None = None
+    """The region of this account's profiles and provider (default: defaults.region)."""
     terraform_role: RoleArn | None = None
+    """A role Terraform assumes to reach this account (e.g. OrganizationAccountAccessRole)."""
 
 
 class Statement(Model):
+    """One IAM policy statement of a custom tier, in the role's inline policy."""
+
     sid: Sid | None = None
+    """The statement id (default: Statement<n>)."""
     effect: Literal["Allow", "Deny"] = "Allow"
+    """Allow or Deny."""
     actions: list[Action] | None = Field(default=None, min_length=1)
+    """IAM actions, wildcards allowed (s3:Get*); or not_actions."""
     not_actions: list[Action] | None = Field(default=None, min_length=1)
+    """Every action but these."""
     resources: list[Resource] | None = Field(default=None, min_length=1)
+    """Resource ARNs, wildcards allowed; or not_resources."""
     not_resources: list[Resource] | None = Field(default=None, min_length=1)
+    """Every resource but these."""
     conditions: dict[str, dict[str, ConditionValues]] | None = None
+    """IAM conditions: operator -> key -> value or values (strings)."""
 
 
 class Tier(Model):
+    """A set of rights: a role in each of its accounts, assumable with MFA by its members."""
+
     description: Description | None = None
+    """The role's description in IAM."""
     preset: Literal["admin", "poweruser", "readonly", "s3"] | None = None
+    """An AWS managed policy: AdministratorAccess, PowerUserAccess, ReadOnlyAccess or
+    AmazonS3FullAccess."""
     managed_policies: list[PolicyArn] = []
+    """More managed policy ARNs for the role."""
     statements: list[Statement] = []
+    """The role's own statements (its inline policy)."""
     accounts: list[str] | None = None
+    """Where its role exists (default: every account, the identity account included)."""
     console: bool = False
+    """Also grant the rights to the tier's group, usable only with MFA (console users)."""
     session_duration: SessionDuration | None = None
+    """This tier's MaxSessionDuration (default: defaults.session_duration)."""
     mfa_max_age: MfaMaxAge | None = None
+    """This tier's maximum MFA age (default: defaults.mfa_max_age)."""
 
 
 class User(Model):
+    """An IAM user of the identity account."""
+
     tiers: list[str] = []
+    """The tiers whose roles the user may assume (none: MFA self-service only)."""
     mfa_device: DeviceName | None = None
+    """The name of the user's MFA device in their profiles (default: the user name)."""
     region: Region | None = None
+    """The region of every profile of the user (default: each account's)."""
     enrolment: Enrolment = "closed"
-    """The enrolment window (SPEC): while open, the user may create and enable an MFA device
-    without MFA; while closed, only with MFA, so long-term keys alone never enrol one."""
+    """The enrolment window: open, the user may create and enable an MFA device with their
+    long-term keys alone; closed (the default), only with MFA, so keys alone never enrol one."""
 
     @property
     def enrolment_open(self) -> bool:
@@ -330,38 +373,66 @@ class User(Model):
 
 
 class Naming(Model):
+    """Names of what mfagen creates; {tier} is the tier's name, {Tier} in PascalCase."""
+
     role: str = "{Tier}MFARole"
+    """Each tier's role."""
     group: str = "{Tier}MFAGroup"
+    """Each tier's group."""
     policy: str = "ManageMFAPolicy"
+    """The self-service policy."""
     self_service_group: str = "ManageMFAGroup"
+    """The group of users in no tier."""
 
 
 class Backend(Model):
+    """The Terraform state backend of every module."""
+
     type: Annotated[
         str, _matching(re.compile(r"[a-z][a-z0-9_]*"), "backend type", "e.g. s3, gcs, remote")
     ]
+    """The backend type (s3, gcs, remote, ...)."""
     config: dict[str, BackendValue] = {}
     """Arguments of the backend block; with layout per-account, {account} names each module's."""
 
 
 class Terraform(Model):
+    """The shape of the Terraform output."""
+
     layout: Literal["single", "per-account"] = "single"
+    """single: one root module; per-account: one root module per account."""
     backend: Backend | None = None
+    """The state backend (default: local state)."""
 
 
 class Profiles(Model):
+    """Extras in the users' profile files."""
+
     credential_process: bool = False
     """Also write `<profile>-tf` profiles for tools that cannot ask for an MFA code."""
 
 
 class Config(Model):
+    """accounts.yaml, version 1."""
+
     version: Literal[1]
+    """The format's version: 1."""
     organization: Organization
+    """Lowercase letters, digits and -; prefixes every profile name."""
     identity_account: str | None = None
+    """The account holding the users, groups and self-service policy (optional with one
+    account)."""
     defaults: Defaults = Defaults()
+    """Settings for everything that does not set its own."""
     naming: Naming = Naming()
+    """Names of the roles, groups and policy (default: the seed's)."""
     terraform: Terraform = Terraform()
+    """Layout and state backend of the Terraform output."""
     profiles: Profiles = Profiles()
+    """Extras in the profile files."""
     accounts: dict[Name, Account] = Field(min_length=1)
+    """The accounts, by a short name (lowercase, used in profile names)."""
     tiers: dict[Name, Tier] = {}
+    """The tiers, by name."""
     users: dict[UserName, User] = {}
+    """The IAM users, by their IAM user name."""

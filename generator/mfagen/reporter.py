@@ -92,7 +92,9 @@ class Reporter:
         if not imports:
             self._say("adopt: nothing mfagen manages exists yet, nothing to import")
             return
-        self._say(f"adopt: {len(imports)} existing resource(s); `terraform apply` imports them:")
+        self._say(
+            f"adopt: {count(len(imports), 'existing resource')}; `terraform apply` imports them:"
+        )
         for item in imports:
             self._say(f"  {item.address} = {item.id}")
 

@@ -132,7 +132,7 @@ def test_apply_takes_over_the_seed_stack(
     rendered = mfagen(aws_env, "render", str(SEED), "--adopt", "--out", str(out))
 
     assert rendered.returncode == 0, rendered.stderr
-    assert "adopt: 11 existing resource(s); `terraform apply` imports them:" in rendered.stdout
+    assert "adopt: 11 existing resources; `terraform apply` imports them:" in rendered.stdout
     for tier in SEED_TIERS:
         assert (
             f"adopt: warning: main: group {tier}MFAGroup: inline policy {tier}MFAPolicy stays: "
@@ -180,7 +180,7 @@ def test_apply_takes_over_the_seed_stack(
     # Adopting again is harmless: Terraform skips imports of what its state holds already.
     twice = mfagen(aws_env, "render", str(SEED), "--adopt", "--out", str(out))
     assert twice.returncode == 0, twice.stderr
-    assert "adopt: 15 existing resource(s)" in twice.stdout  # now with mfagen's additions
+    assert "adopt: 15 existing resources" in twice.stdout  # now with mfagen's additions
     warned = [line for line in twice.stderr.splitlines() if "warning" in line]
     assert len(warned) == 4, twice.stderr  # only the seed's inline group policies are left
     assert terraform.plan().returncode == 0
