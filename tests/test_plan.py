@@ -297,6 +297,43 @@ def test_without_mfa_assume_role_stays_open_on_mfagen_paths_when_arns_do_not_fit
     )
     assert len(statement["NotResource"]) == 40
     assert statement["NotResource"][0] == "arn:aws:iam::100000000000:role/mfa/*"
+    groups = next(
+        s for s in document["Statement"] if s["Sid"] == "DenyChangingMFAGroupsAndThisPolicy"
+    )
+    assert groups["Resource"] == [
+        "arn:aws:iam::100000000000:group/mfa/*",
+        "arn:aws:iam::100000000000:policy/mfa/ManageMFAPolicy",
+    ]
+
+
+def test_the_benchmark_scale_fits_the_policy_quota_with_its_enrolment_gate() -> None:
+    """60 accounts and 25 tiers (benchmarks/synthetic.py): the path names roles and groups."""
+    accounts = {
+        f"a{n:02d}": {
+            "id": f"{100000000000 + n}",
+            "terraform_role": f"arn:aws:iam::{100000000000 + n}:role/OrgAccess",
+        }
+        for n in range(60)
+    }
+    tiers = {f"tier-{n:02d}": {"preset": "readonly"} for n in range(25)}
+
+    def config(opened: int) -> dict[str, object]:
+        users = {f"new{n:03d}": {"tiers": ["tier-00"], "enrolment": "open"} for n in range(opened)}
+        return minimal(
+            identity_account="a00",
+            defaults={"region": "eu-west-1", "path": "/mfa/"},
+            accounts=accounts,
+            tiers=tiers,
+            users=users,
+        )
+
+    built = build(config(100))
+    assert built.self_service.by_path
+    assert policies.minified_length(built.self_service.document) <= plan.MANAGED_POLICY_CHARS
+    with pytest.raises(plan.PlanError) as caught:  # 300 at once: refused, at the windows
+        build(config(300))
+    [finding] = caught.value.findings
+    assert finding.loc == ("users", "new000", "enrolment")
 
 
 def test_the_path_fallback_needs_a_path_of_its_own() -> None:

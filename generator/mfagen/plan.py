@@ -75,7 +75,7 @@ class SelfService:
     arn: str
     document: policies.Document
     by_path: bool = False
-    """Whether the no-MFA AssumeRole exemption names mfagen's path per account, not each role."""
+    """Whether the policy names mfagen's path (its roles per account, its groups), not each one."""
     enrolment_open: tuple[str, ...] = ()
     """The users whose enrolment window is open, sorted: the enrolment gate exempts them, and
     the module declares them (output `enrolment_open`) for the audit and the plan's reader."""
@@ -345,31 +345,37 @@ def _modules(
 def _self_service(
     config: Config, identity_id: str, groups: list[Group], roles: list[Role]
 ) -> SelfService:
-    """ManageMFAPolicy. Without MFA, sts:AssumeRole stays open on exactly mfagen's role ARNs;
-    when they do not all fit the policy quota, on mfagen's path in mfagen's accounts."""
+    """ManageMFAPolicy. Without MFA, sts:AssumeRole stays open on exactly mfagen's role ARNs,
+    and the groups nobody may change are named one by one; when that does not fit the policy
+    quota, both are named by mfagen's path (its roles in each of its accounts, its groups)."""
     path = config.defaults.path
     policy_arn = f"arn:aws:iam::{identity_id}:policy{path}{config.naming.policy}"
 
     enrolment_open = tuple(sorted(n for n, u in config.users.items() if u.enrolment_open))
 
-    def document(role_patterns: list[str], opened: tuple[str, ...]) -> policies.Document:
+    def document(
+        role_patterns: list[str], group_patterns: list[str], opened: tuple[str, ...]
+    ) -> policies.Document:
         return policies.self_service(
             identity_id,
             enforce_mfa=config.defaults.enforce_mfa,
-            group_arns=[g.arn for g in groups],
+            group_arns=group_patterns,
             policy_arn=policy_arn,
             role_patterns=role_patterns,
             enrolment_open=opened,
         )
 
-    # Whether the roles are named one by one is decided without the open windows: a bulk
+    # Whether names give way to the path is decided without the open windows: a bulk
     # onboarding must not change the policy's shape (and its quota finding names the windows).
-    patterns = sorted(r.arn for r in roles)
-    by_path = policies.minified_length(document(patterns, ())) > MANAGED_POLICY_CHARS
+    roles_named, groups_named = sorted(r.arn for r in roles), [g.arn for g in groups]
+    by_path = policies.minified_length(document(roles_named, groups_named, ())) > (
+        MANAGED_POLICY_CHARS
+    )
     if by_path:
         accounts = {config.accounts[r.account].id for r in roles}
-        patterns = sorted(f"arn:aws:iam::{a}:role{path}*" for a in accounts)
-    chosen = document(patterns, enrolment_open)
+        roles_named = sorted(f"arn:aws:iam::{a}:role{path}*" for a in accounts)
+        groups_named = [f"arn:aws:iam::{identity_id}:group{path}*"]
+    chosen = document(roles_named, groups_named, enrolment_open)
     return SelfService(
         "manage_mfa", config.naming.policy, path, policy_arn, chosen, by_path, enrolment_open
     )
