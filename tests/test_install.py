@@ -157,8 +157,11 @@ def test_a_handed_out_file_is_installed_without_accounts_yaml(
     assert sorted(_profiles(machine, monkeypatch)) == [
         "acme",
         "acme-dev-admin",
+        "acme-dev-admin-tf",
         "acme-identity-admin",
+        "acme-identity-admin-tf",
         "acme-prod-admin",
+        "acme-prod-admin-tf",
     ]
 
 
