@@ -247,6 +247,8 @@ class Defaults(Model):
     path: IamPath = "/"
     create_users: bool = True
     enforce_mfa: bool = True
+    moved_blocks: bool = True
+    """Write moved.tf: each user's earlier for_each addresses moved to its own blocks."""
 
 
 class Account(Model):
