@@ -1,24 +1,21 @@
 """Time `terraform plan` of a rendered synthetic config on a local moto endpoint; a script.
 
     .venv/bin/python benchmarks/plan.py [--scale M] [--runs 3] [--parallelism 10]
-                                        [--apply-parallelism 1] [--apply-attempts 3]
-                                        [--blueprints DIR]
+                                        [--apply-parallelism 10] [--blueprints DIR]
 
 It renders the seeded config of the scale (`mfagen render --no-audit`), starts moto on a
 loopback port (tests/e2e's harness: managed policies loaded, a bootstrap user's keys in the
 identity account, every other account reached through its terraform_role), runs
-`terraform init`, a first `terraform plan` (everything to add) and `terraform apply` (again
-after a failure, up to --apply-attempts), then times `terraform plan -detailed-exitcode` with
-nothing changed (median of --runs; exit 0 expected) with and without `-refresh=false`, counts
-the AWS calls one plan makes, and plans once more after one user is added to the config.
+`terraform init`, a first `terraform plan` (everything to add) and `terraform apply`, then
+times `terraform plan -detailed-exitcode` with nothing changed (median of --runs; exit 0
+expected) with and without `-refresh=false`, counts the AWS calls one plan makes, and plans
+once more after one user is added to the config.
 Prints figures only, wall and CPU time (terraform and its provider processes, not moto):
 moto answers on loopback, AWS in tens of milliseconds, so the call count matters as much as
 the time. `--blueprints` renders with a copy of the templates, to measure a change to them.
 Each of the 60 accounts' provider configurations is a provider process costing about 2 s of
 CPU per plan; Terraform 1.11's own work grows faster than linearly with the users (README,
-"Terraform at scale"; benchmarks/tfshape.py isolates it). On a loaded machine moto sometimes
-creates a user twice over (the SDK re-sends a CreateUser moto carried out): the apply deletes
-such users and runs again, up to --apply-attempts.
+"Terraform at scale"; benchmarks/tfshape.py isolates it).
 """
 
 from __future__ import annotations
@@ -44,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthetic  # the benchmark's own module, beside this file
 from tests.e2e import accounts
-from tests.e2e.deploy import USER_EXISTS
 from tests.e2e.motoserver import MotoEndpoint, running_moto_server
 from tests.e2e.tooling import (
     Terraform,
@@ -91,27 +87,6 @@ def repeated(runs: int, terraform: Terraform, *args: str) -> str:
     return f"median {statistics.median(r.wall for r in done):.1f} s  ({'; '.join(map(str, done))})"
 
 
-def applied(terraform: Terraform, attempts: int, endpoint: MotoEndpoint, identity: str,
-            *args: str) -> str:  # fmt: skip
-    """Apply, again after a failure; each attempt's time.
-
-    A user moto created on a CreateUser the SDK then retried (see above) exists outside the
-    state, and every later apply stops on it: such users are deleted before the next attempt.
-    """
-    done: list[str] = []
-    for attempt in range(1, attempts + 1):
-        try:
-            done.append(str(timed(terraform, *args)))
-            break
-        except pytest.fail.Exception as error:
-            if attempt == attempts:
-                raise
-            orphans = sorted(set(USER_EXISTS.findall(str(error))))
-            accounts.delete_users(endpoint.url, identity, orphans)
-            done.append(f"failed ({len(orphans)} users created twice, deleted)")
-    return "; then ".join(done)
-
-
 def count_calls(endpoint: MotoEndpoint, terraform: Terraform, *args: str) -> str:
     endpoint.start_recording()
     try:
@@ -153,8 +128,7 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
         print(f"plan, nothing applied {first}  ({summary.group() if summary else 'no summary'})")
         apply_args = ("apply", "-auto-approve", "-input=false", "-no-color")
         parallel = f"-parallelism={args.apply_parallelism}"
-        apply = applied(terraform, args.apply_attempts, endpoint, identity, *apply_args, parallel)
-        print(f"apply {parallel}   {apply}")
+        print(f"apply {parallel}   {timed(terraform, *apply_args, parallel)}")
 
         addresses = terraform.run("state", "list").stdout.split()
         types = collections.Counter(address.split("[")[0] for address in addresses)
@@ -184,8 +158,7 @@ def main() -> None:
     parser.add_argument("--scale", default="M", choices=[s.name for s in synthetic.SCALES])
     parser.add_argument("--runs", type=int, default=3, help="timed plans each (median)")
     parser.add_argument("--parallelism", type=int, default=10, help="plan's (Terraform's: 10)")
-    parser.add_argument("--apply-parallelism", type=int, default=1, help="1: moto's races")
-    parser.add_argument("--apply-attempts", type=int, default=3, help="applies after a failure")
+    parser.add_argument("--apply-parallelism", type=int, default=10, help="(Terraform's: 10)")
     parser.add_argument("--blueprints", type=Path, help="render with these templates")
     args = parser.parse_args()
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())

@@ -1,24 +1,28 @@
 """Time Terraform's own planning work for mfagen's users.tf shapes; a script, not a test.
 
-    .venv/bin/python benchmarks/tfshape.py [--users 500,1000,2000] [--shapes before,after]
+    .venv/bin/python benchmarks/tfshape.py [--users 1000,2000,5000] [--shapes names,static,floor]
 
 Terraform's core, not AWS, is what grows fastest in a large plan (benchmarks/plan.py: at S,
 `-refresh=false` is most of a plan). This script isolates it: it writes users.tf in each shape
 with `terraform_data` stand-ins for the IAM resources (built into Terraform: no provider, no
 endpoint), 25 groups and each user in 2 of them, and times `terraform plan` of creating it all.
 
-- before: the layout mfagen wrote until the change that added this script: `for_each` over
-  the users map itself (an object per user) and each membership referring to
-  `aws_iam_user.user[each.key].name`.
-- after: the current blueprint: `for_each` over a map of the names alone, and memberships
-  finding their user in one map of the created users.
+- objects: the layout mfagen wrote first: `for_each` over the users map itself (an object per
+  user), each membership referring to `aws_iam_user.user[each.key].name`. Slowest by far.
+- names: the layout that followed: `for_each` over a map of the names alone, memberships
+  finding their user in one map of the created users. Still grows with the square of the users.
+- static: the current blueprint: one resource block per user and one per membership, plus the
+  `moved` blocks from the names layout's addresses.
+- floor: the static blocks alone, nothing else: what planning these resources costs at least.
 
-It prints wall and CPU time per shape and scale; Terraform is the one on PATH.
+It prints wall and CPU time per shape and scale, then each shape's CPU time against the
+floor's at each scale and from one scale to the next; Terraform is the one on PATH.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import shutil
@@ -30,7 +34,7 @@ from pathlib import Path
 
 GROUPS = 25
 
-BEFORE = """
+OBJECTS = """
 resource "terraform_data" "user" {
   for_each = local.users
   input    = { name = each.key, tags = each.value.tags }
@@ -42,7 +46,7 @@ resource "terraform_data" "membership" {
 }
 """
 
-AFTER = """
+NAMES = """
 locals {
   user_names    = { for name, user in local.users : name => name }
   created_users = { for name, user in terraform_data.user : name => user.output.name }
@@ -59,26 +63,56 @@ resource "terraform_data" "membership" {
 }
 """
 
-SHAPES = {"before": BEFORE, "after": AFTER}
+STATIC = """
+resource "terraform_data" "{name}" {{
+  input = {{ name = "{name}", tags = {tags} }}
+}}
+
+resource "terraform_data" "membership_{name}" {{
+  input = {{ user = terraform_data.{name}.output.name, groups = [{groups}] }}
+}}
+"""
+
+MOVED = """
+moved {{
+  from = terraform_data.user["{name}"]
+  to   = terraform_data.{name}
+}}
+
+moved {{
+  from = terraform_data.membership["{name}"]
+  to   = terraform_data.membership_{name}
+}}
+"""
+
+SHAPES = ("objects", "names", "static", "floor")
+DEFAULT_SHAPES = "names,static,floor"
 
 
 def module(users: int, shape: str) -> str:
     """users.tf with `users` users in the given shape, stand-ins for the IAM resources."""
-    entries = []
+    group_keys = ", ".join(f'"g{g:02d}"' for g in range(GROUPS))
+    groups_tf = (
+        f'resource "terraform_data" "group" {{\n  for_each = toset([{group_keys}])\n'
+        f"  input    = each.key\n}}\n"
+    )
+    blocks, entries = [], []
     for index in range(users):
+        name = f"user{index:05d}"
         first, second = index % GROUPS, (index * 7 + 3) % GROUPS
         groups = ", ".join(f'terraform_data.group["g{g:02d}"].output' for g in (first, second))
         tags = f'{{ "mfagen-tier-g{first:02d}" = "true", "mfagen-tier-g{second:02d}" = "true" }}'
-        entries.append(f'    "user{index:05d}" = {{\n      groups = [{groups}]\n'
-                       f"      tags   = {tags}\n    }}")  # fmt: skip
-    group_keys = ", ".join(f'"g{g:02d}"' for g in range(GROUPS))
-    return (
-        f'resource "terraform_data" "group" {{\n  for_each = toset([{group_keys}])\n'
-        f"  input    = each.key\n}}\n\nlocals {{\n  users = {{\n"
-        + "\n".join(entries)
-        + "\n  }\n}\n"
-        + SHAPES[shape]
-    )
+        if shape in ("objects", "names"):
+            entries.append(f'    "{name}" = {{\n      groups = [{groups}]\n'
+                           f"      tags   = {tags}\n    }}")  # fmt: skip
+        else:
+            blocks.append(STATIC.format(name=name, tags=tags, groups=groups))
+            if shape == "static":
+                blocks.append(MOVED.format(name=name))
+    if shape in ("objects", "names"):
+        users_tf = "locals {\n  users = {\n" + "\n".join(entries) + "\n  }\n}\n"
+        return groups_tf + "\n" + users_tf + (OBJECTS if shape == "objects" else NAMES)
+    return groups_tf + "".join(blocks)
 
 
 def timed_plan(terraform: str, folder: Path, env: dict[str, str]) -> tuple[float, float]:
@@ -99,8 +133,8 @@ def timed_plan(terraform: str, folder: Path, env: dict[str, str]) -> tuple[float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", default="500,1000,2000", help="comma-separated scales")
-    parser.add_argument("--shapes", default="before,after", help=f"of {', '.join(SHAPES)}")
+    parser.add_argument("--users", default="1000,2000,5000", help="comma-separated scales")
+    parser.add_argument("--shapes", default=DEFAULT_SHAPES, help=f"of {', '.join(SHAPES)}")
     args = parser.parse_args()
     terraform = shutil.which("terraform")
     if terraform is None:
@@ -108,22 +142,37 @@ def main() -> None:
     shapes = args.shapes.split(",")
     if unknown := set(shapes) - set(SHAPES):
         raise SystemExit(f"unknown shapes: {', '.join(sorted(unknown))}")
+    scales = [int(n) for n in args.users.split(",")]
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     version = subprocess.run([terraform, "version"], capture_output=True, text=True, check=True)
     print(f"{version.stdout.splitlines()[0]}, {os.cpu_count()} cores, load average {load}")
+    cpu: dict[tuple[str, int], float] = {}
     with tempfile.TemporaryDirectory(prefix="mfagen-tfshape-") as workdir:
         cli_config = Path(workdir) / "terraformrc"
         cli_config.write_text("", encoding="utf-8")  # no registry needed: terraform_data
         env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "CHECKPOINT_DISABLE": "1",
                "TF_IN_AUTOMATION": "1"}  # fmt: skip
-        for users in (int(n) for n in args.users.split(",")):
+        for users in scales:
             for shape in shapes:
                 folder = Path(workdir) / f"{shape}-{users}"
                 folder.mkdir()
                 (folder / "users.tf").write_text(module(users, shape), encoding="utf-8")
-                wall, cpu = timed_plan(terraform, folder, env)
-                print(f"{users:>6,} users  {shape:<7} plan {wall:7.1f} s wall  {cpu:7.1f} s CPU")
+                wall, cpu[shape, users] = timed_plan(terraform, folder, env)
+                print(f"{users:>6,} users  {shape:<7} plan {wall:7.1f} s wall  "
+                      f"{cpu[shape, users]:7.1f} s CPU")  # fmt: skip
                 sys.stdout.flush()
+    print("CPU time ratios (CPU, not wall: the machine may be shared)")
+    for shape in shapes:
+        against_floor = [
+            f"{cpu[shape, n] / cpu['floor', n]:.2f}x the floor at {n:,}"
+            for n in scales
+            if "floor" in shapes and shape != "floor"
+        ]
+        growth = [
+            f"{cpu[shape, b] / cpu[shape, a]:.2f}x from {a:,} to {b:,}"
+            for a, b in itertools.pairwise(scales)
+        ]
+        print(f"  {shape:<7} " + "; ".join(against_floor + growth))
 
 
 if __name__ == "__main__":

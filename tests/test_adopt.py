@@ -196,9 +196,9 @@ def test_the_seed_stack_is_adopted_with_the_aws_provider_5_import_ids(seed_plan:
             ("aws_iam_role.main__s3", "S3MFARole"),
             (f'aws_iam_role_policy_attachment.main__admin["{ADMIN}"]', f"AdminMFARole/{ADMIN}"),
             (f'aws_iam_role_policy_attachment.main__s3["{S3}"]', f"S3MFARole/{S3}"),
-            ('aws_iam_user.user["my-user-name"]', "my-user-name"),
+            ("aws_iam_user.my-user-name", "my-user-name"),
             (
-                'aws_iam_user_group_membership.user["my-user-name"]',
+                "aws_iam_user_group_membership.my-user-name",
                 "my-user-name/AdminMFAGroup/S3MFAGroup",
             ),
         ]
@@ -382,7 +382,7 @@ def test_per_account_modules_get_their_own_imports_through_their_own_client() ->
 
     assert asked == ["identity", "prod"]  # dev holds nothing of mfagen's: never asked
     assert adoption.modules == (
-        ("identity", (Import("identity", 'aws_iam_user.user["alice"]', "alice"),)),
+        ("identity", (Import("identity", "aws_iam_user.alice", "alice"),)),
         ("prod", (Import("prod", "aws_iam_role.prod__admin", "AdminMFARole"),)),
     )
 
@@ -436,12 +436,10 @@ def resources(files: dict[str, bytes], folder: str) -> dict[str, set[str] | None
         if path.startswith(f"{folder}/") and path.count("/") == folder.count("/") + 1:
             text = content.decode()
             for kind, name, body in re.findall(
-                r'resource "(\w+)" "(\w+)" \{\n(.*?)\n\}', text, re.S
+                r'resource "(\w+)" "([\w-]+)" \{\n(.*?)\n\}', text, re.S
             ):
                 each = re.search(r"for_each +?= toset\((\[.*\])\)", body)
                 keys = set(json.loads(each[1])) if each else None
-                if re.search(r"for_each += local.user_names", body):
-                    keys = set(re.findall(r'^    "(.+)" = \{$', text, re.M))
                 found[f"{kind}.{name}"] = keys
     return found
 
@@ -464,7 +462,7 @@ def test_imports_tf_lays_out_one_block_per_import_aimed_at_the_modules_resources
     ) in text
     declared = resources(files, "terraform")
     for item in adoption.imports:
-        target = re.fullmatch(r'(\w+\.\w+)(?:\["(.+)"\])?', item.address)
+        target = re.fullmatch(r'(\w+\.[\w-]+)(?:\["(.+)"\])?', item.address)
         assert target, item.address
         assert target[1] in declared, item.address
         keys = declared[target[1]]
@@ -519,7 +517,7 @@ def test_cli_reports_the_imports_on_stdout_and_the_leftovers_on_stderr(
         "  aws_iam_group.tier_admin = AdminMFAGroup",
         "  aws_iam_group.tier_s3 = S3MFAGroup",
     ]
-    assert result.stdout.splitlines()[-1] == "output: wrote 8 files, removed 0 stale files"
+    assert result.stdout.splitlines()[-1] == "output: wrote 9 files, removed 0 stale files"
     assert result.stderr.splitlines()[:2] == [
         f"adopt: warning: main: role {role}: {TRUST_REPLACED}"
         for role in ("AdminMFARole", "S3MFARole")

@@ -286,14 +286,14 @@ def _group(found: _Found, iam: IamClient, group: Group, policy_arn: str) -> None
 
 def _user(found: _Found, iam: IamClient, user: User) -> None:
     plan = found.plan
-    subject, key = _Subject(found, plan.identity.alias, "user", user.name), hcl.string(user.name)
+    subject = _Subject(found, plan.identity.alias, "user", user.name)
     existing = _get(iam.get_user, "User", UserName=user.name)
     if existing is None:
         if not plan.create_users:
             subject.warn("does not exist, and with create_users: false Terraform cannot add it")
         return
     if plan.create_users:
-        subject.adopt(f"aws_iam_user.user[{key}]", user.name)
+        subject.adopt(f"aws_iam_user.{user.address}", user.name)
         subject.loses_tags_and_boundary(existing, tuple(k for k, _ in user.tags))
     current = {
         g["GroupName"] for g in _items(iam.list_groups_for_user, "Groups", UserName=user.name)
@@ -301,7 +301,7 @@ def _user(found: _Found, iam: IamClient, user: User) -> None:
     names = {group.key: group.name for group in plan.groups}
     member = [names[k] for k in user.groups if names[k] in current]
     if member:
-        address = f"aws_iam_user_group_membership.user[{key}]"
+        address = f"aws_iam_user_group_membership.{user.address}"
         subject.adopt(address, "/".join([user.name, *member]))
 
 

@@ -300,6 +300,8 @@ class Defaults(Model):
     """false: the users exist already; mfagen manages their memberships only."""
     enforce_mfa: bool = True
     """Deny long-term keys without MFA everything but MFA self-service."""
+    moved_blocks: bool = True
+    """Write moved.tf: each user's earlier for_each addresses moved to its own blocks."""
 
 
 class Account(Model):

@@ -61,6 +61,33 @@ def tag_key(tier: str) -> str:
     return f"{TAG_PREFIX}{tier}"
 
 
+USER_ADDRESS_ESCAPES = {
+    "_": "__",
+    "+": "_plus_",
+    "=": "_eq_",
+    ",": "_comma_",
+    ".": "_dot_",
+    "@": "_at_",
+}
+"""How user_address writes the characters of IAM user names a Terraform name cannot hold
+(and `_`, the escape's own character). Each escape starts with `_` and a letter (or `_`) no
+other escape starts with, so an address reads back to one name only."""
+_USER_ADDRESS_TABLE = str.maketrans(USER_ADDRESS_ESCAPES)
+
+
+def user_address(user: str) -> str:
+    """The Terraform name of a user's resources: `alice` -> `alice`, `first.last@example.com`
+    -> `first_dot_last_at_example_dot_com`, `j_doe` -> `j__doe`.
+
+    Letters, digits and `-` stay as they are; the other characters IAM allows (`_+=,.@`) become
+    the escapes above; a name starting with a digit or `-`, which cannot start a Terraform name,
+    gets a leading `_` (no escape is `_` and a digit or `-`). So two user names never share an
+    address, and the address of one name is the same in every render.
+    """
+    address = user.translate(_USER_ADDRESS_TABLE)
+    return f"_{address}" if address[:1].isdigit() or address[:1] == "-" else address
+
+
 def resource_name(*parts: str) -> str:
     """A Terraform resource name; `__` never occurs inside an account or tier name."""
     return "__".join(parts)

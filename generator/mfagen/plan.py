@@ -84,6 +84,8 @@ class SelfService:
 @dataclass(frozen=True)
 class User:
     name: str
+    address: str
+    """The Terraform name of the user's resources (naming.user_address)."""
     arn: str
     groups: tuple[str, ...]
     """Keys of the groups the user belongs to (tier groups, or the self-service group)."""
@@ -130,6 +132,8 @@ class Plan:
     organization: str
     single_account: bool
     create_users: bool
+    moved_blocks: bool
+    """Whether moved.tf moves the users from their earlier for_each addresses."""
     identity: Provider
     providers: tuple[Provider, ...]
     self_service: SelfService
@@ -278,6 +282,7 @@ def build(config: Config) -> Plan:
     users = tuple(
         User(
             name=name,
+            address=naming.user_address(name),
             arn=user_arn[name],
             groups=tuple(group_key(t) for t in user.tiers) or (SELF_SERVICE_GROUP_KEY,),
             tags=tuple((naming.tag_key(t), "true") for t in user.tiers if t in tag_tiers),
@@ -291,6 +296,7 @@ def build(config: Config) -> Plan:
         organization=config.organization,
         single_account=naming.single_account(config),
         create_users=config.defaults.create_users,
+        moved_blocks=config.defaults.moved_blocks,
         identity=identity,
         providers=providers,
         self_service=self_service,

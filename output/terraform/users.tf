@@ -2,52 +2,76 @@
 #
 # Users of the identity account and the groups mfagen puts them in. mfagen never creates
 # access keys or console passwords: their secrets would land in the Terraform state.
+#
+# One block per user and one per membership, named after the user (docs/terraform-at-scale.md, "Terraform at
+# scale": Terraform 1.11 plans for_each resources in time that grows with the square of their
+# instances, static blocks in linear time). A name's characters that Terraform names cannot
+# hold are spelled out: `first.last@example.com` is `first_dot_last_at_example_dot_com`.
 
-locals {
-  users = {
-    "alice" = {
-      groups = [aws_iam_group.tier_admin.name]
-      tags   = {}
-    }
-    "bob" = {
-      groups = [aws_iam_group.tier_s3.name, aws_iam_group.tier_deployer.name]
-      tags   = {}
-    }
-    "carol.smith@acme" = {
-      groups = [aws_iam_group.tier_readonly.name, aws_iam_group.tier_data-eng.name]
-      tags   = {}
-    }
-    "dave" = {
-      groups = [aws_iam_group.self_service.name]
-      tags   = {}
-    }
-  }
-}
-
-# Planning cost on Terraform 1.11 (README, "Terraform at scale"): Terraform reads a resource's
-# whole for_each value again for each of its instances, and every instance of a resource that an
-# instance refers to. So these resources iterate over the names alone, and each membership finds
-# its user in one map built once, not through aws_iam_user.user[each.key].
-locals {
-  user_names    = { for name, user in local.users : name => name }
-  created_users = { for name, user in aws_iam_user.user : name => user.name }
-}
-
-resource "aws_iam_user" "user" {
-  # checkov:skip=CKV_AWS_273:IAM users are what this module is for: their keys alone reach nothing without MFA (use SSO where you can)
+resource "aws_iam_user" "alice" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
   provider = aws.identity
-  for_each = local.user_names
-  name     = each.key
-  tags     = local.users[each.key].tags
+  name     = "alice"
+  tags     = {}
 
   # Removing a user from accounts.yaml removes their keys and MFA devices with them.
   force_destroy = true
 }
 
-# Adds each user to mfagen's groups only; other group memberships stay untouched.
-resource "aws_iam_user_group_membership" "user" {
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "alice" {
   provider = aws.identity
-  for_each = local.user_names
-  user     = local.created_users[each.key]
-  groups   = local.users[each.key].groups
+  user     = aws_iam_user.alice.name
+  groups   = [aws_iam_group.tier_admin.name]
+}
+
+resource "aws_iam_user" "bob" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "bob"
+  tags     = {}
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "bob" {
+  provider = aws.identity
+  user     = aws_iam_user.bob.name
+  groups   = [aws_iam_group.tier_s3.name, aws_iam_group.tier_deployer.name]
+}
+
+resource "aws_iam_user" "carol_dot_smith_at_acme" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "carol.smith@acme"
+  tags     = {}
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "carol_dot_smith_at_acme" {
+  provider = aws.identity
+  user     = aws_iam_user.carol_dot_smith_at_acme.name
+  groups   = [aws_iam_group.tier_readonly.name, aws_iam_group.tier_data-eng.name]
+}
+
+resource "aws_iam_user" "dave" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dave"
+  tags     = {}
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dave" {
+  provider = aws.identity
+  user     = aws_iam_user.dave.name
+  groups   = [aws_iam_group.self_service.name]
 }

@@ -21,19 +21,23 @@ EXAMPLES = {
     "per-account": ROOT / "examples" / "per-account.yaml",
 }
 
+EARLIER = ROOT / "tests" / "e2e" / "earlier-blueprints"
+"""users.tf as mfagen wrote it before (`objects`, then `names`): modules committed back then."""
+
 Files = dict[str, str]
 Document = dict[str, Any]
 
 
 @cache
-def _rendered(config: Path) -> tuple[tuple[str, str], ...]:
-    files = api.render_files(api.validate(config).plan)
+def _rendered(config: Path, blueprints: Path | None) -> tuple[tuple[str, str], ...]:
+    files = api.render_files(api.validate(config).plan, blueprints)
     return tuple((path, content.decode("utf-8")) for path, content in files.items())
 
 
-def rendered(name: str) -> Files:
-    """A fresh, editable copy of an example's rendered files."""
-    return dict(_rendered(EXAMPLES[name]))
+def rendered(name: str, layout: str | None = None) -> Files:
+    """A fresh, editable copy of an example's rendered files; with `layout`, in that earlier
+    layout of users.tf (a folder of tests/e2e/earlier-blueprints)."""
+    return dict(_rendered(EXAMPLES[name], EARLIER / layout if layout else None))
 
 
 def audit(files: Files, *, enforce_mfa: bool = True) -> AuditReport:

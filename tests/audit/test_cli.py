@@ -146,7 +146,7 @@ def test_limits_can_be_raised_or_lowered(output: Path) -> None:
 
 def test_unreadable_input_exits_2_naming_the_file(output: Path) -> None:
     users = output / "terraform" / "users.tf"
-    users.write_text(users.read_text().replace("locals {", "locals {{"), encoding="utf-8")
+    users.write_text(users.read_text().replace('"bob" {', '"bob" {{'), encoding="utf-8")
     result = runner.invoke(app, ["audit", str(output)])
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("mfagen: error: terraform/users.tf:")

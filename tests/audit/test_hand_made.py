@@ -76,7 +76,7 @@ def bob_may_tag_alice(files: Files) -> Files:
 resource "aws_iam_user_policy" "bob_extra" {{
   provider = aws.identity
   name     = "Extra"
-  user     = aws_iam_user.user["bob"].name
+  user     = aws_iam_user.bob.name
   policy   = <<-EOT
     {{"Version": "2012-10-17", "Statement": [{{"Sid": "TagAlice", "Effect": "Allow",
      "Action": ["iam:TagUser", "sts:AssumeRole"], "Resource": ["{ALICE}", "*"]}}]}}

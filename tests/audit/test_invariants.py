@@ -90,7 +90,7 @@ def test_a_tierless_user_can_enrol_but_assume_nothing() -> None:
 def test_a_user_in_no_group_cannot_enrol() -> None:
     files = replace(
         rendered("accounts"), "terraform/users.tf",
-        "groups = [aws_iam_group.self_service.name]", "groups = []",
+        "groups   = [aws_iam_group.self_service.name]", "groups   = []",
     )  # fmt: skip
     report = audit(files)
     (finding,) = (f for f in report.findings if f.message.startswith("without MFA, the user"))

@@ -10,7 +10,7 @@ from mfagen import hcl
 from mfagen.audit import AuditInputError, audit_files, module
 from mfagen.audit.model import Module
 
-from .cases import Files, add, rendered, replace
+from .cases import Files, add, keys, rendered, replace
 
 
 def read(files: Files) -> Module:
@@ -34,7 +34,9 @@ def test_reads_the_example_module() -> None:
     bob = next(u for u in found.users if u.name == "bob")
     assert bob.arn == "arn:aws:iam::111111111111:user/bob"
     assert found.tiers_of(bob) == ("deployer", "s3")
-    assert (bob.where.file, bob.where.line) == ("terraform/users.tf", 12)
+    users_tf = rendered("accounts")["terraform/users.tf"].split("\n")
+    line = users_tf.index('resource "aws_iam_user" "bob" {') + 1
+    assert (bob.where.file, bob.where.line) == ("terraform/users.tf", line)
     dave = next(u for u in found.users if u.name == "dave")
     assert found.tiers_of(dave) == ()
     assert dave.groups == ("self_service",)
@@ -116,7 +118,7 @@ resource "aws_iam_access_key" "dave" {{
 @pytest.mark.parametrize(
     ("path", "old", "new", "message"),
     [
-        ("terraform/users.tf", "locals {", "locals {{", "not valid HCL"),
+        ("terraform/users.tf", 'user" "bob" {', 'user" "bob" {{', "not valid HCL"),
         ("terraform/identity.tf", '"Effect": "Deny"', '"Effect": "Deny",', "not valid JSON"),
         ("terraform/identity.tf", "$${aws:username}", "${aws:username}", "Terraform expression"),
         ("terraform/identity.tf", '"BoolIfExists"', '"BoolIfExist"', "unknown condition operator"),
@@ -126,7 +128,12 @@ resource "aws_iam_access_key" "dave" {{
             "",
             "allowed_account_ids",
         ),
-        ("terraform/users.tf", "local.users[each.key].groups", "var.groups", "'var.groups'"),
+        (
+            "terraform/users.tf",
+            "[aws_iam_group.tier_s3.name, aws_iam_group.tier_deployer.name]",
+            "var.groups",
+            "'var.groups'",
+        ),
     ],
 )
 def test_unreadable_input_is_refused_with_its_file(
@@ -154,8 +161,32 @@ def test_override_files_are_refused() -> None:
         audit_files(files, "output")
 
 
-def test_memberships_find_their_user_through_the_created_users_map() -> None:
+def test_memberships_find_their_user_through_the_user_block() -> None:
     files = rendered("accounts")
+    assert "user     = aws_iam_user.bob.name" in files["terraform/users.tf"]
+    found = read(files)
+    bob = next(u for u in found.users if u.name == "bob")
+    assert bob.created
+    assert found.tiers_of(bob) == ("deployer", "s3")
+
+
+@pytest.mark.parametrize("layout", ["objects", "names"])
+def test_a_module_in_an_earlier_users_layout_reads_as_the_current_one(layout: str) -> None:
+    # committed before an upgrade and audited before its first render: the same users,
+    # memberships and report, only their addresses differ
+    earlier, current = rendered("accounts", layout), rendered("accounts")
+    assert 'resource "aws_iam_user" "user" {' in earlier["terraform/users.tf"]
+    assert earlier["terraform/identity.tf"] == current["terraform/identity.tf"]
+
+    def users(files: Files) -> list[tuple[str, str, tuple[str, ...], bool]]:
+        return [(u.name, u.arn, u.groups, u.created) for u in read(files).users]
+
+    assert users(earlier) == users(current)
+    assert keys(audit_files(earlier, "output")) == keys(audit_files(current, "output"))
+
+
+def test_memberships_find_their_user_through_the_created_users_map() -> None:
+    files = rendered("accounts", "names")
     assert "user     = local.created_users[each.key]" in files["terraform/users.tf"]
     found = read(files)
     bob = next(u for u in found.users if u.name == "bob")
@@ -167,7 +198,7 @@ def test_a_map_comprehension_over_any_attribute_is_evaluated() -> None:
     # every user's name mapped to their ARN instead: the membership's user becomes an ARN,
     # which no created user has, so the audit reads a user it does not create
     files = replace(
-        rendered("accounts"),
+        rendered("accounts", "names"),
         "terraform/users.tf",
         "name => user.name }",
         "name => user.arn }",
@@ -199,7 +230,7 @@ def test_a_map_comprehension_over_any_attribute_is_evaluated() -> None:
 def test_a_local_that_cannot_be_evaluated_is_refused_where_it_is_written(
     old: str, new: str, message: str
 ) -> None:
-    files = replace(rendered("accounts"), "terraform/users.tf", old, new, 1)
+    files = replace(rendered("accounts", "names"), "terraform/users.tf", old, new, 1)
     line = files["terraform/users.tf"].split("\n").index("locals {", 10) + 1
     if not message:  # user.id is the name too: each key once, the module reads as before
         assert {u.name for u in read(files).users if u.created} == {

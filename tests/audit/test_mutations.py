@@ -186,12 +186,12 @@ resource "aws_iam_group_policy" "tier_readonly__extra" {
      lambda f: add(f, USERS, '''
 resource "aws_iam_access_key" "alice" {
   provider = aws.identity
-  user     = aws_iam_user.user["alice"].name
+  user     = aws_iam_user.alice.name
 }
 '''), "4"),
     ("users: put bob into the admin group", "accounts",
-     text(USERS, "groups = [aws_iam_group.tier_s3.name,",
-          "groups = [aws_iam_group.tier_admin.name, aws_iam_group.tier_s3.name,"), "6"),
+     text(USERS, "groups   = [aws_iam_group.tier_s3.name,",
+          "groups   = [aws_iam_group.tier_admin.name, aws_iam_group.tier_s3.name,"), "6"),
     ("profiles: point a profile at another tier's role", "accounts",
      text("profiles/alice/config", "role/mfa/AdminMFARole\nsource_profile = acme\n"
           "role_session_name = alice\nmfa_serial = arn:aws:iam::111111111111:mfa/alice-phone\n"

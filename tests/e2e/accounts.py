@@ -15,7 +15,6 @@ other accounts are reached with ``sts:AssumeRole`` (the role need not exist in m
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,13 +96,6 @@ def create_user_with_key(endpoint_url: str, account_id: str, user_name: str) -> 
     iam.create_user(UserName=user_name)
     key = iam.create_access_key(UserName=user_name)["AccessKey"]
     return StaticCredentials(str(key["AccessKeyId"]), str(key["SecretAccessKey"]))
-
-
-def delete_users(endpoint_url: str, account_id: str, user_names: Iterable[str]) -> None:
-    """Delete users that have nothing attached (as a CreateUser leaves them)."""
-    iam = client_in_account(endpoint_url, "iam", account_id)
-    for name in user_names:
-        iam.delete_user(UserName=name)
 
 
 def assume_role(

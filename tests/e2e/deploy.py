@@ -9,7 +9,6 @@ use distinct account ids, which it checks, so they cannot meet.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,43 +98,8 @@ class Deployments:
         terraform.init()
         self.endpoint.start_recording()
         try:
-            applied = apply_past_resent_creates(terraform, self.endpoint, plan.identity.account_id)
+            applied = terraform.apply()
             calls = tuple(self.endpoint.recorded_calls("AssumeRole"))
         finally:
             self.endpoint.stop_recording()
         return Deployment(case, config, out, plan, self.endpoint, terraform, applied, calls)
-
-
-USER_EXISTS = re.compile(r"creating IAM User \(([^)]+)\): [^\n]*EntityAlreadyExists")
-
-
-def resent_creates(endpoint: MotoEndpoint) -> set[str]:
-    """Users whose CreateUser the SDK sent again (`attempt=2` or later) while recording.
-
-    Seen on a loaded machine: the provider logs no response to the first attempt and retries
-    about 0.1 s later, while moto did create the user; the second attempt then gets
-    EntityAlreadyExists and the user is in IAM but not in the state.
-    """
-    return {
-        request.query_params.get("UserName", "")
-        for request in endpoint.recorded_requests()
-        if request.action == "CreateUser"
-        and not request.headers.get("Amz-Sdk-Request", "attempt=1").startswith("attempt=1;")
-    }
-
-
-def apply_past_resent_creates(
-    terraform: Terraform, endpoint: MotoEndpoint, identity_account: str
-) -> TerraformResult:
-    """`terraform apply` (recording on); when it stops only on users whose CreateUser the SDK
-    re-sent, those users are deleted and the apply runs once more. Any other failure, and a
-    user that already existed for another reason, still fails."""
-    try:
-        return terraform.apply()
-    except pytest.fail.Exception as error:
-        existing = set(USER_EXISTS.findall(str(error)))
-        failures = str(error).count("Error: ")
-        if not existing or len(existing) != failures or not existing <= resent_creates(endpoint):
-            raise
-    accounts.delete_users(endpoint.url, identity_account, sorted(existing))
-    return terraform.apply()

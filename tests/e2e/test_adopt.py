@@ -240,7 +240,7 @@ def test_apply_takes_over_a_two_account_stack_per_account_module(
     imports = (out / "terraform" / "identity" / "imports.tf").read_text(encoding="utf-8")
     policy_at_root = f"arn:aws:iam::{identity_account_id}:policy/ManageMFAPolicy"
     assert f'id       = "{policy_at_root}"' in imports  # found by name at another path
-    assert 'to       = aws_iam_user.user["alice"]' in imports
+    assert "to       = aws_iam_user.alice" in imports
     assert (
         "adopt: warning: dev: role AdminMFARole: IAM cannot move it from / to /mfa/: Terraform "
         "replaces it, and the policies mfagen does not manage go with it\n"

@@ -31,8 +31,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
 IDENTITY, DEV, PROD, STAGING = "111111111111", "222222222222", "333333333333", "444444444444"
 LAMBDA = "arn:aws:iam::aws:policy/AWSLambda_FullAccess"
 EARLIER_BLUEPRINTS = Path(__file__).parent / "earlier-blueprints"
-"""users.tf as mfagen wrote it before its resources iterated over the names alone (the other
-blueprints come from the package)."""
+"""users.tf as mfagen wrote it before each user had blocks of their own: `objects` (for_each
+over the users map), then `names` (for_each over their names); the other blueprints come from
+the package."""
+EARLIER_MEMBERSHIP = {
+    "objects": "  user     = aws_iam_user.user[each.key].name\n",
+    "names": "  user     = local.created_users[each.key]\n",
+}
 
 
 def org_role(account_id: str) -> str:
@@ -207,21 +212,43 @@ def test_changes_converge_and_leave_foreign_entities_alone(
     assert {"DeleteUser", "DeleteGroup"} <= {call.get("Action") for call in identity_calls}
 
 
+@pytest.mark.parametrize("layout", sorted(EARLIER_MEMBERSHIP))
 def test_a_module_applied_with_the_earlier_users_layout_plans_no_change(
-    tmp_path: Path, fresh_moto: MotoEndpoint, terraform_in: TerraformFactory
+    layout: str, tmp_path: Path, fresh_moto: MotoEndpoint, terraform_in: TerraformFactory
 ) -> None:
-    # Same addresses, same arguments: upgrading mfagen must not touch a single user.
+    # moved.tf moves each user to their own blocks: upgrading mfagen touches no user
     out = tmp_path / "out"
     config = write_config(tmp_path, BEFORE)
-    mfagen_render(config, out, blueprints=EARLIER_BLUEPRINTS)
+    mfagen_render(config, out, blueprints=EARLIER_BLUEPRINTS / layout)
     users_tf = out / "terraform" / "users.tf"
-    assert "  user     = aws_iam_user.user[each.key].name\n" in users_tf.read_text()
+    assert EARLIER_MEMBERSHIP[layout] in users_tf.read_text()
     terraform = terraform_in(out / "terraform")
     terraform.init()
     terraform.apply()
 
     mfagen_render(config, out)
-    assert "  user     = local.created_users[each.key]\n" in users_tf.read_text()
+    assert "  user     = aws_iam_user.alice.name\n" in users_tf.read_text()
     upgraded = terraform.plan()
 
-    assert upgraded.returncode == 0, upgraded.describe()
+    users = sorted(BEFORE["users"])
+    moves = [
+        f"# {kind}.user[{json.dumps(name)}] has moved to {kind}.{name}"
+        for name in users
+        for kind in ("aws_iam_user", "aws_iam_user_group_membership")
+    ]
+    for move in moves:
+        assert move in upgraded.stdout, upgraded.describe()
+    assert upgraded.stdout.count(" has moved to ") == len(moves), upgraded.describe()
+    assert "Plan: 0 to add, 0 to change, 0 to destroy." in upgraded.stdout, upgraded.describe()
+
+    fresh_moto.start_recording()
+    terraform.apply()
+    writes = [
+        request.action
+        for request in fresh_moto.recorded_requests()
+        if request.action and not request.action.startswith(("Get", "List"))
+    ]
+    fresh_moto.stop_recording()
+    assert set(writes) <= {"AssumeRole"}, writes
+    settled = terraform.plan()
+    assert settled.returncode == 0, settled.describe()

@@ -200,10 +200,8 @@ class Terraform:
         return self.run("validate", "-no-color")
 
     def apply(self) -> TerraformResult:
-        """One change at a time: moto's server is not safe against concurrent writes to one
-        account (a CreateUser that fails half-way is retried by the SDK and then answered
-        EntityAlreadyExists, seen with Terraform's default of 10 parallel creates)."""
-        return self.run("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=1")
+        """With Terraform's default of 10 changes at a time, as a platform team runs it."""
+        return self.run("apply", "-auto-approve", "-input=false", "-no-color")
 
     def plan(self) -> TerraformResult:
         """``plan -detailed-exitcode``: returncode 0 = converged, 2 = changes pending."""

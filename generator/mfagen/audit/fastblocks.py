@@ -4,8 +4,9 @@ python-hcl2 (lark) takes most of an audit's time: the account files alone are ab
 and loading its grammar costs a few hundred milliseconds before the first byte. The files
 mfagen writes use a small, fixed part of HCL: `#` comment lines, blocks with quoted labels,
 nested blocks without labels, one-line attributes (a plain quoted string, a whole number,
-true/false, a reference, a list of plain strings, `toset([...])`, a one-line map comprehension,
-an object of those over several lines) and `<<-EOT` heredocs.
+true/false, a reference (`aws_iam_user.user["alice"]` too), a list of plain strings or of
+references, a one-line map of plain strings, `toset([...])`, a one-line map comprehension, an
+object of those over several lines) and `<<-EOT` heredocs.
 `parse` reads exactly that, line by line, and returns what python-hcl2 returns for it
 (tests/audit/test_fastblocks.py checks that on every rendered example and every mutant). Any
 line it does not know, a duplicate attribute, a string with an escape or an interpolation, and
@@ -25,7 +26,13 @@ _ATTRIBUTE = re.compile(r"(?P<key>[a-z_]+) += (?P<value>.+)")
 _STRING = re.compile(_PLAIN)
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
 _NAME = r"[a-z_][\w-]*"
-_REFERENCE = re.compile(rf"{_NAME}(?:\.{_NAME})+(?:\[each\.key\](?:\.{_NAME})*)?")
+_INDEX = r'\[(?:each\.key|"[\w+=,.@-]+")\]'
+"""`[each.key]`, or a quoted key such as an IAM user name (no escapes: python-hcl2 keeps it)."""
+_REFERENCE = re.compile(rf"{_NAME}(?:\.{_NAME})+(?:{_INDEX}(?:\.{_NAME})*)?")
+_REFERENCES = re.compile(rf"\[(?:{_REFERENCE.pattern}(?:, {_REFERENCE.pattern})*)?\]")
+_PAIR = rf"({_PLAIN}) = ({_PLAIN})"
+_MAP = re.compile(rf"\{{ {_PAIR}(?:, {_PAIR})* \}}")
+"""`{ "a" = "b", "c" = "d" }` on one line (the empty map `{}` is read on its own)."""
 _FOR = re.compile(
     rf"\{{ (?P<inside>for {_NAME}, {_NAME} in {_NAME}(?:\.{_NAME})+ : {_NAME} => "
     rf"{_NAME}(?:\.{_NAME})*) \}}"
@@ -123,7 +130,7 @@ class _Parser:
             return raw == "true"
         if _LIST.fullmatch(raw):
             return [item[1:-1] for item in re.findall(_PLAIN, raw)]
-        return _expression(raw)
+        return _collection(raw)
 
     def heredoc(self) -> str:
         start = self.index
@@ -136,6 +143,20 @@ class _Parser:
                     raise _NotPlainError
                 return "\n".join([_HEREDOC, *body])
         raise _NotPlainError
+
+
+def _collection(raw: str) -> Any:
+    """A one-line map of plain strings or a list of references, as python-hcl2 gives them."""
+    if raw == "{}":
+        return {}
+    if _MAP.fullmatch(raw):
+        pairs = re.findall(_PAIR, raw)
+        if len({key for key, _ in pairs}) != len(pairs):
+            raise _NotPlainError  # a key given twice: python-hcl2's to judge
+        return {key[1:-1]: value[1:-1] for key, value in pairs}
+    if _REFERENCES.fullmatch(raw):  # `[]` is a list of plain strings: never here
+        return [f"${{{item}}}" for item in raw[1:-1].split(", ")]
+    return _expression(raw)
 
 
 def _expression(raw: str) -> str:

@@ -2,8 +2,8 @@
 
 python-hcl2 returns literal strings without quotes, interpolations as `${...}` strings and
 heredocs with their markers; it drops line numbers, so each block's line comes from its header
-in the text, and each policy statement's line from its `"Sid"`. fastblocks.py and fastpath.py
-return the same for mfagen's own layout, much faster, and leave anything else to python-hcl2.
+in the text, and each policy statement's line from its `"Sid"`. fastblocks.py returns the same
+for mfagen's own layout, much faster, and leaves anything else to python-hcl2.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from mfagen.audit import fastblocks, fastpath
+from mfagen.audit import fastblocks
 from mfagen.audit.errors import AuditInputError
 
 _HEADER = re.compile(r'^(?P<kind>[a-z_]+)((?:\s+"[^"\n]*")*)\s*\{', re.MULTILINE)
@@ -72,31 +72,22 @@ def read(files: Mapping[str, str]) -> tuple[tuple[Block, ...], dict[str, SourceF
 @lru_cache(maxsize=64)
 def _blocks(name: str, text: str) -> tuple[Block, ...]:
     """The blocks of one file (cached: `render` and repeated audits parse a file once)."""
-    remainder, fast = fastpath.split_users(name, text)
     try:
-        data = fastblocks.parse(remainder)
+        data = fastblocks.parse(text)
         if data is None:
-            data = parse(remainder)
+            data = parse(text)
     except SyntaxError as error:
-        line = error.lineno if isinstance(error.lineno, int) else 0
-        if fast is not None and line > fast.line:
-            line += fast.end - fast.line - 1  # the users block was taken out
         raise AuditInputError(
             name,
             f"not valid HCL: {error.msg}",
             "run `terraform validate`, or `mfagen render` to regenerate the file",
-            line,
+            error.lineno if isinstance(error.lineno, int) else 0,
         ) from None
     headers = _headers(text)
-    if fast is not None:  # that block is not in `data`: the other locals blocks keep their lines
-        spans = headers.get(("locals",), [])
-        headers[("locals",)] = [span for span in spans if span[0] != fast.line]
     found: list[Block] = []
     for kind, entries in data.items():
         for entry in entries if isinstance(entries, list) else [entries]:
             found.extend(_unwrap(name, kind, entry, headers))
-    if fast is not None:
-        found.append(Block("locals", (), fast.body, name, fast.line, fast.end))
     return tuple(sorted(found, key=lambda block: block.line))
 
 

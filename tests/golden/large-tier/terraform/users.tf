@@ -2,640 +2,2575 @@
 #
 # Users of the identity account and the groups mfagen puts them in. mfagen never creates
 # access keys or console passwords: their secrets would land in the Terraform state.
+#
+# One block per user and one per membership, named after the user (docs/terraform-at-scale.md, "Terraform at
+# scale": Terraform 1.11 plans for_each resources in time that grows with the square of their
+# instances, static blocks in linear time). A name's characters that Terraform names cannot
+# hold are spelled out: `first.last@example.com` is `first_dot_last_at_example_dot_com`.
 
-locals {
-  users = {
-    "dev001" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev002" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev003" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev004" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev005" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev006" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev007" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev008" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev009" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev010" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev011" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev012" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev013" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev014" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev015" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev016" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev017" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev018" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev019" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev020" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev021" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev022" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev023" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev024" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev025" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev026" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev027" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev028" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev029" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev030" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev031" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev032" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev033" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev034" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev035" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev036" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev037" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev038" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev039" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev040" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev041" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev042" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev043" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev044" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev045" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev046" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev047" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev048" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev049" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev050" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev051" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev052" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev053" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev054" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev055" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev056" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev057" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev058" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev059" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev060" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev061" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev062" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev063" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev064" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev065" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev066" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev067" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev068" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev069" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev070" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev071" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev072" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev073" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev074" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev075" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev076" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev077" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev078" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev079" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev080" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev081" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev082" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev083" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev084" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev085" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev086" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev087" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev088" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev089" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev090" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev091" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev092" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev093" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev094" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev095" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev096" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev097" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev098" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev099" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev100" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev101" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev102" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev103" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev104" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev105" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev106" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev107" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev108" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev109" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev110" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev111" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev112" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev113" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev114" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev115" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev116" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev117" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev118" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev119" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev120" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev121" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev122" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev123" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev124" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev125" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev126" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev127" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev128" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev129" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev130" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev131" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev132" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev133" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev134" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev135" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev136" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev137" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev138" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev139" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev140" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev141" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev142" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev143" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev144" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev145" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev146" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev147" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev148" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev149" = {
-      groups = [aws_iam_group.tier_developer.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "dev150" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
-      tags   = { "mfagen-tier-developer" = "true" }
-    }
-    "root-admin" = {
-      groups = [aws_iam_group.tier_admin.name]
-      tags   = {}
-    }
-  }
-}
-
-# Planning cost on Terraform 1.11 (README, "Terraform at scale"): Terraform reads a resource's
-# whole for_each value again for each of its instances, and every instance of a resource that an
-# instance refers to. So these resources iterate over the names alone, and each membership finds
-# its user in one map built once, not through aws_iam_user.user[each.key].
-locals {
-  user_names    = { for name, user in local.users : name => name }
-  created_users = { for name, user in aws_iam_user.user : name => user.name }
-}
-
-resource "aws_iam_user" "user" {
-  # checkov:skip=CKV_AWS_273:IAM users are what this module is for: their keys alone reach nothing without MFA (use SSO where you can)
+resource "aws_iam_user" "dev001" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
   provider = aws.identity
-  for_each = local.user_names
-  name     = each.key
-  tags     = local.users[each.key].tags
+  name     = "dev001"
+  tags     = { "mfagen-tier-developer" = "true" }
 
   # Removing a user from accounts.yaml removes their keys and MFA devices with them.
   force_destroy = true
 }
 
-# Adds each user to mfagen's groups only; other group memberships stay untouched.
-resource "aws_iam_user_group_membership" "user" {
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev001" {
   provider = aws.identity
-  for_each = local.user_names
-  user     = local.created_users[each.key]
-  groups   = local.users[each.key].groups
+  user     = aws_iam_user.dev001.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev002" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev002"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev002" {
+  provider = aws.identity
+  user     = aws_iam_user.dev002.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev003" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev003"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev003" {
+  provider = aws.identity
+  user     = aws_iam_user.dev003.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev004" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev004"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev004" {
+  provider = aws.identity
+  user     = aws_iam_user.dev004.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev005" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev005"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev005" {
+  provider = aws.identity
+  user     = aws_iam_user.dev005.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev006" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev006"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev006" {
+  provider = aws.identity
+  user     = aws_iam_user.dev006.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev007" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev007"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev007" {
+  provider = aws.identity
+  user     = aws_iam_user.dev007.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev008" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev008"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev008" {
+  provider = aws.identity
+  user     = aws_iam_user.dev008.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev009" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev009"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev009" {
+  provider = aws.identity
+  user     = aws_iam_user.dev009.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev010" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev010"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev010" {
+  provider = aws.identity
+  user     = aws_iam_user.dev010.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev011" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev011"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev011" {
+  provider = aws.identity
+  user     = aws_iam_user.dev011.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev012" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev012"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev012" {
+  provider = aws.identity
+  user     = aws_iam_user.dev012.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev013" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev013"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev013" {
+  provider = aws.identity
+  user     = aws_iam_user.dev013.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev014" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev014"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev014" {
+  provider = aws.identity
+  user     = aws_iam_user.dev014.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev015" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev015"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev015" {
+  provider = aws.identity
+  user     = aws_iam_user.dev015.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev016" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev016"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev016" {
+  provider = aws.identity
+  user     = aws_iam_user.dev016.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev017" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev017"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev017" {
+  provider = aws.identity
+  user     = aws_iam_user.dev017.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev018" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev018"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev018" {
+  provider = aws.identity
+  user     = aws_iam_user.dev018.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev019" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev019"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev019" {
+  provider = aws.identity
+  user     = aws_iam_user.dev019.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev020" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev020"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev020" {
+  provider = aws.identity
+  user     = aws_iam_user.dev020.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev021" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev021"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev021" {
+  provider = aws.identity
+  user     = aws_iam_user.dev021.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev022" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev022"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev022" {
+  provider = aws.identity
+  user     = aws_iam_user.dev022.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev023" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev023"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev023" {
+  provider = aws.identity
+  user     = aws_iam_user.dev023.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev024" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev024"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev024" {
+  provider = aws.identity
+  user     = aws_iam_user.dev024.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev025" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev025"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev025" {
+  provider = aws.identity
+  user     = aws_iam_user.dev025.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev026" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev026"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev026" {
+  provider = aws.identity
+  user     = aws_iam_user.dev026.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev027" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev027"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev027" {
+  provider = aws.identity
+  user     = aws_iam_user.dev027.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev028" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev028"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev028" {
+  provider = aws.identity
+  user     = aws_iam_user.dev028.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev029" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev029"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev029" {
+  provider = aws.identity
+  user     = aws_iam_user.dev029.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev030" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev030"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev030" {
+  provider = aws.identity
+  user     = aws_iam_user.dev030.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev031" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev031"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev031" {
+  provider = aws.identity
+  user     = aws_iam_user.dev031.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev032" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev032"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev032" {
+  provider = aws.identity
+  user     = aws_iam_user.dev032.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev033" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev033"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev033" {
+  provider = aws.identity
+  user     = aws_iam_user.dev033.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev034" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev034"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev034" {
+  provider = aws.identity
+  user     = aws_iam_user.dev034.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev035" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev035"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev035" {
+  provider = aws.identity
+  user     = aws_iam_user.dev035.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev036" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev036"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev036" {
+  provider = aws.identity
+  user     = aws_iam_user.dev036.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev037" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev037"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev037" {
+  provider = aws.identity
+  user     = aws_iam_user.dev037.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev038" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev038"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev038" {
+  provider = aws.identity
+  user     = aws_iam_user.dev038.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev039" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev039"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev039" {
+  provider = aws.identity
+  user     = aws_iam_user.dev039.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev040" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev040"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev040" {
+  provider = aws.identity
+  user     = aws_iam_user.dev040.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev041" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev041"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev041" {
+  provider = aws.identity
+  user     = aws_iam_user.dev041.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev042" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev042"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev042" {
+  provider = aws.identity
+  user     = aws_iam_user.dev042.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev043" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev043"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev043" {
+  provider = aws.identity
+  user     = aws_iam_user.dev043.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev044" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev044"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev044" {
+  provider = aws.identity
+  user     = aws_iam_user.dev044.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev045" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev045"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev045" {
+  provider = aws.identity
+  user     = aws_iam_user.dev045.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev046" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev046"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev046" {
+  provider = aws.identity
+  user     = aws_iam_user.dev046.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev047" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev047"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev047" {
+  provider = aws.identity
+  user     = aws_iam_user.dev047.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev048" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev048"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev048" {
+  provider = aws.identity
+  user     = aws_iam_user.dev048.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev049" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev049"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev049" {
+  provider = aws.identity
+  user     = aws_iam_user.dev049.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev050" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev050"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev050" {
+  provider = aws.identity
+  user     = aws_iam_user.dev050.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev051" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev051"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev051" {
+  provider = aws.identity
+  user     = aws_iam_user.dev051.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev052" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev052"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev052" {
+  provider = aws.identity
+  user     = aws_iam_user.dev052.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev053" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev053"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev053" {
+  provider = aws.identity
+  user     = aws_iam_user.dev053.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev054" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev054"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev054" {
+  provider = aws.identity
+  user     = aws_iam_user.dev054.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev055" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev055"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev055" {
+  provider = aws.identity
+  user     = aws_iam_user.dev055.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev056" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev056"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev056" {
+  provider = aws.identity
+  user     = aws_iam_user.dev056.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev057" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev057"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev057" {
+  provider = aws.identity
+  user     = aws_iam_user.dev057.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev058" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev058"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev058" {
+  provider = aws.identity
+  user     = aws_iam_user.dev058.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev059" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev059"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev059" {
+  provider = aws.identity
+  user     = aws_iam_user.dev059.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev060" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev060"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev060" {
+  provider = aws.identity
+  user     = aws_iam_user.dev060.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev061" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev061"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev061" {
+  provider = aws.identity
+  user     = aws_iam_user.dev061.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev062" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev062"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev062" {
+  provider = aws.identity
+  user     = aws_iam_user.dev062.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev063" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev063"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev063" {
+  provider = aws.identity
+  user     = aws_iam_user.dev063.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev064" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev064"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev064" {
+  provider = aws.identity
+  user     = aws_iam_user.dev064.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev065" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev065"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev065" {
+  provider = aws.identity
+  user     = aws_iam_user.dev065.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev066" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev066"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev066" {
+  provider = aws.identity
+  user     = aws_iam_user.dev066.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev067" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev067"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev067" {
+  provider = aws.identity
+  user     = aws_iam_user.dev067.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev068" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev068"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev068" {
+  provider = aws.identity
+  user     = aws_iam_user.dev068.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev069" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev069"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev069" {
+  provider = aws.identity
+  user     = aws_iam_user.dev069.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev070" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev070"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev070" {
+  provider = aws.identity
+  user     = aws_iam_user.dev070.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev071" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev071"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev071" {
+  provider = aws.identity
+  user     = aws_iam_user.dev071.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev072" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev072"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev072" {
+  provider = aws.identity
+  user     = aws_iam_user.dev072.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev073" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev073"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev073" {
+  provider = aws.identity
+  user     = aws_iam_user.dev073.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev074" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev074"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev074" {
+  provider = aws.identity
+  user     = aws_iam_user.dev074.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev075" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev075"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev075" {
+  provider = aws.identity
+  user     = aws_iam_user.dev075.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev076" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev076"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev076" {
+  provider = aws.identity
+  user     = aws_iam_user.dev076.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev077" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev077"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev077" {
+  provider = aws.identity
+  user     = aws_iam_user.dev077.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev078" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev078"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev078" {
+  provider = aws.identity
+  user     = aws_iam_user.dev078.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev079" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev079"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev079" {
+  provider = aws.identity
+  user     = aws_iam_user.dev079.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev080" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev080"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev080" {
+  provider = aws.identity
+  user     = aws_iam_user.dev080.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev081" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev081"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev081" {
+  provider = aws.identity
+  user     = aws_iam_user.dev081.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev082" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev082"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev082" {
+  provider = aws.identity
+  user     = aws_iam_user.dev082.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev083" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev083"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev083" {
+  provider = aws.identity
+  user     = aws_iam_user.dev083.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev084" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev084"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev084" {
+  provider = aws.identity
+  user     = aws_iam_user.dev084.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev085" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev085"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev085" {
+  provider = aws.identity
+  user     = aws_iam_user.dev085.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev086" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev086"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev086" {
+  provider = aws.identity
+  user     = aws_iam_user.dev086.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev087" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev087"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev087" {
+  provider = aws.identity
+  user     = aws_iam_user.dev087.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev088" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev088"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev088" {
+  provider = aws.identity
+  user     = aws_iam_user.dev088.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev089" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev089"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev089" {
+  provider = aws.identity
+  user     = aws_iam_user.dev089.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev090" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev090"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev090" {
+  provider = aws.identity
+  user     = aws_iam_user.dev090.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev091" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev091"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev091" {
+  provider = aws.identity
+  user     = aws_iam_user.dev091.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev092" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev092"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev092" {
+  provider = aws.identity
+  user     = aws_iam_user.dev092.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev093" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev093"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev093" {
+  provider = aws.identity
+  user     = aws_iam_user.dev093.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev094" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev094"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev094" {
+  provider = aws.identity
+  user     = aws_iam_user.dev094.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev095" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev095"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev095" {
+  provider = aws.identity
+  user     = aws_iam_user.dev095.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev096" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev096"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev096" {
+  provider = aws.identity
+  user     = aws_iam_user.dev096.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev097" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev097"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev097" {
+  provider = aws.identity
+  user     = aws_iam_user.dev097.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev098" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev098"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev098" {
+  provider = aws.identity
+  user     = aws_iam_user.dev098.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev099" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev099"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev099" {
+  provider = aws.identity
+  user     = aws_iam_user.dev099.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev100" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev100"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev100" {
+  provider = aws.identity
+  user     = aws_iam_user.dev100.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev101" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev101"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev101" {
+  provider = aws.identity
+  user     = aws_iam_user.dev101.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev102" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev102"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev102" {
+  provider = aws.identity
+  user     = aws_iam_user.dev102.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev103" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev103"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev103" {
+  provider = aws.identity
+  user     = aws_iam_user.dev103.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev104" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev104"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev104" {
+  provider = aws.identity
+  user     = aws_iam_user.dev104.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev105" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev105"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev105" {
+  provider = aws.identity
+  user     = aws_iam_user.dev105.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev106" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev106"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev106" {
+  provider = aws.identity
+  user     = aws_iam_user.dev106.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev107" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev107"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev107" {
+  provider = aws.identity
+  user     = aws_iam_user.dev107.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev108" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev108"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev108" {
+  provider = aws.identity
+  user     = aws_iam_user.dev108.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev109" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev109"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev109" {
+  provider = aws.identity
+  user     = aws_iam_user.dev109.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev110" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev110"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev110" {
+  provider = aws.identity
+  user     = aws_iam_user.dev110.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev111" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev111"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev111" {
+  provider = aws.identity
+  user     = aws_iam_user.dev111.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev112" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev112"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev112" {
+  provider = aws.identity
+  user     = aws_iam_user.dev112.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev113" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev113"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev113" {
+  provider = aws.identity
+  user     = aws_iam_user.dev113.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev114" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev114"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev114" {
+  provider = aws.identity
+  user     = aws_iam_user.dev114.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev115" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev115"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev115" {
+  provider = aws.identity
+  user     = aws_iam_user.dev115.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev116" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev116"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev116" {
+  provider = aws.identity
+  user     = aws_iam_user.dev116.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev117" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev117"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev117" {
+  provider = aws.identity
+  user     = aws_iam_user.dev117.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev118" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev118"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev118" {
+  provider = aws.identity
+  user     = aws_iam_user.dev118.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev119" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev119"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev119" {
+  provider = aws.identity
+  user     = aws_iam_user.dev119.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev120" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev120"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev120" {
+  provider = aws.identity
+  user     = aws_iam_user.dev120.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev121" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev121"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev121" {
+  provider = aws.identity
+  user     = aws_iam_user.dev121.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev122" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev122"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev122" {
+  provider = aws.identity
+  user     = aws_iam_user.dev122.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev123" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev123"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev123" {
+  provider = aws.identity
+  user     = aws_iam_user.dev123.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev124" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev124"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev124" {
+  provider = aws.identity
+  user     = aws_iam_user.dev124.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev125" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev125"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev125" {
+  provider = aws.identity
+  user     = aws_iam_user.dev125.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev126" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev126"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev126" {
+  provider = aws.identity
+  user     = aws_iam_user.dev126.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev127" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev127"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev127" {
+  provider = aws.identity
+  user     = aws_iam_user.dev127.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev128" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev128"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev128" {
+  provider = aws.identity
+  user     = aws_iam_user.dev128.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev129" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev129"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev129" {
+  provider = aws.identity
+  user     = aws_iam_user.dev129.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev130" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev130"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev130" {
+  provider = aws.identity
+  user     = aws_iam_user.dev130.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev131" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev131"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev131" {
+  provider = aws.identity
+  user     = aws_iam_user.dev131.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev132" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev132"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev132" {
+  provider = aws.identity
+  user     = aws_iam_user.dev132.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev133" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev133"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev133" {
+  provider = aws.identity
+  user     = aws_iam_user.dev133.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev134" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev134"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev134" {
+  provider = aws.identity
+  user     = aws_iam_user.dev134.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev135" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev135"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev135" {
+  provider = aws.identity
+  user     = aws_iam_user.dev135.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev136" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev136"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev136" {
+  provider = aws.identity
+  user     = aws_iam_user.dev136.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev137" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev137"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev137" {
+  provider = aws.identity
+  user     = aws_iam_user.dev137.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev138" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev138"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev138" {
+  provider = aws.identity
+  user     = aws_iam_user.dev138.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev139" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev139"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev139" {
+  provider = aws.identity
+  user     = aws_iam_user.dev139.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev140" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev140"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev140" {
+  provider = aws.identity
+  user     = aws_iam_user.dev140.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "dev141" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev141"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev141" {
+  provider = aws.identity
+  user     = aws_iam_user.dev141.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev142" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev142"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev142" {
+  provider = aws.identity
+  user     = aws_iam_user.dev142.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev143" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev143"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev143" {
+  provider = aws.identity
+  user     = aws_iam_user.dev143.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev144" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev144"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev144" {
+  provider = aws.identity
+  user     = aws_iam_user.dev144.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev145" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev145"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev145" {
+  provider = aws.identity
+  user     = aws_iam_user.dev145.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev146" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev146"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev146" {
+  provider = aws.identity
+  user     = aws_iam_user.dev146.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev147" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev147"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev147" {
+  provider = aws.identity
+  user     = aws_iam_user.dev147.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev148" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev148"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev148" {
+  provider = aws.identity
+  user     = aws_iam_user.dev148.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev149" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev149"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev149" {
+  provider = aws.identity
+  user     = aws_iam_user.dev149.name
+  groups   = [aws_iam_group.tier_developer.name]
+}
+
+resource "aws_iam_user" "dev150" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "dev150"
+  tags     = { "mfagen-tier-developer" = "true" }
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "dev150" {
+  provider = aws.identity
+  user     = aws_iam_user.dev150.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_readonly.name]
+}
+
+resource "aws_iam_user" "root-admin" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "root-admin"
+  tags     = {}
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "root-admin" {
+  provider = aws.identity
+  user     = aws_iam_user.root-admin.name
+  groups   = [aws_iam_group.tier_admin.name]
 }

@@ -2,44 +2,42 @@
 #
 # Users of the identity account and the groups mfagen puts them in. mfagen never creates
 # access keys or console passwords: their secrets would land in the Terraform state.
+#
+# One block per user and one per membership, named after the user (docs/terraform-at-scale.md, "Terraform at
+# scale": Terraform 1.11 plans for_each resources in time that grows with the square of their
+# instances, static blocks in linear time). A name's characters that Terraform names cannot
+# hold are spelled out: `first.last@example.com` is `first_dot_last_at_example_dot_com`.
 
-locals {
-  users = {
-    "hank" = {
-      groups = [aws_iam_group.tier_admin.name]
-      tags   = {}
-    }
-    "marge" = {
-      groups = [aws_iam_group.tier_developer.name, aws_iam_group.tier_auditor.name]
-      tags   = {}
-    }
-  }
-}
-
-# Planning cost on Terraform 1.11 (README, "Terraform at scale"): Terraform reads a resource's
-# whole for_each value again for each of its instances, and every instance of a resource that an
-# instance refers to. So these resources iterate over the names alone, and each membership finds
-# its user in one map built once, not through aws_iam_user.user[each.key].
-locals {
-  user_names    = { for name, user in local.users : name => name }
-  created_users = { for name, user in aws_iam_user.user : name => user.name }
-}
-
-resource "aws_iam_user" "user" {
-  # checkov:skip=CKV_AWS_273:IAM users are what this module is for: their keys alone reach nothing without MFA (use SSO where you can)
+resource "aws_iam_user" "hank" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
   provider = aws.identity
-  for_each = local.user_names
-  name     = each.key
-  tags     = local.users[each.key].tags
+  name     = "hank"
+  tags     = {}
 
   # Removing a user from accounts.yaml removes their keys and MFA devices with them.
   force_destroy = true
 }
 
-# Adds each user to mfagen's groups only; other group memberships stay untouched.
-resource "aws_iam_user_group_membership" "user" {
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "hank" {
   provider = aws.identity
-  for_each = local.user_names
-  user     = local.created_users[each.key]
-  groups   = local.users[each.key].groups
+  user     = aws_iam_user.hank.name
+  groups   = [aws_iam_group.tier_admin.name]
+}
+
+resource "aws_iam_user" "marge" {
+  # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
+  provider = aws.identity
+  name     = "marge"
+  tags     = {}
+
+  # Removing a user from accounts.yaml removes their keys and MFA devices with them.
+  force_destroy = true
+}
+
+# Adds the user to mfagen's groups only; other group memberships stay untouched.
+resource "aws_iam_user_group_membership" "marge" {
+  provider = aws.identity
+  user     = aws_iam_user.marge.name
+  groups   = [aws_iam_group.tier_developer.name, aws_iam_group.tier_auditor.name]
 }
