@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mfagen.audit import AuditReport
+from mfagen.audit.checks.report import as_json, matrix_text, summary, violations_text
 from mfagen.audit.errors import AuditRefusedError
-from mfagen.audit.report import as_json, matrix_text, summary, violations_text
 from mfagen.errors import (
     AwsError,
     ConfigError,

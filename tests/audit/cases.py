@@ -11,7 +11,7 @@ from typing import Any
 
 from mfagen import api, hcl
 from mfagen.audit import Options, audit_files
-from mfagen.audit.report import AuditReport
+from mfagen.audit.checks.report import AuditReport
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = {

@@ -15,7 +15,7 @@ import pytest
 
 from mfagen import api
 from mfagen.audit import Options, audit_files
-from mfagen.audit.report import as_json, matrix_text
+from mfagen.audit.checks.report import as_json, matrix_text
 from tests.helpers import minimal, write_config
 
 from .cases import audit, edit_policy, rendered, replace

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from mfagen.audit.evaluate import Policy, Request, StatementRef, assume_role, evaluate
-from mfagen.audit.grammar import PolicyError, compile_policy
-from mfagen.audit.managed import managed_policy, outside_grant
+from mfagen.audit.policy.evaluate import Policy, Request, StatementRef, assume_role, evaluate
+from mfagen.audit.policy.grammar import PolicyError, compile_policy
+from mfagen.audit.policy.managed import managed_policy, outside_grant
 
 WHERE = StatementRef("test.tf", 1, "aws_iam_policy.test", "test", "", "")
 ALICE = "arn:aws:iam::111111111111:user/alice"

@@ -1,15 +1,15 @@
 """Modules made to defeat the audit's shortcuts, and the reports they must give.
 
-The audit shares trust decisions between callers of one signature (callers.py), builds the
-matrix by groups of users (cells.py), screens classes of users out of the self-service checks
-(selfscreen.py) and asks only the policies that can take part (pool.py). Each module below is
-built to trip one of them: a tier group allowing something without MFA, trusts that name one
-user, read `${aws:username}`, deny by NotPrincipal or by user name, a policy that names a
-particular user. hand_made_reports.json holds the report of each (its violations and the
-matrix rows it changes) as the reference gave it, which asked every question of every user
-and class one by one, and agreed with the shortcuts, before it was retired. After an intended
-change, `pytest tests/audit/test_hand_made.py --update-golden` writes what the audit reports
-now; review that diff as a change to the audit's findings.
+The audit shares trust decisions between callers of one signature (trust_signatures.py),
+builds the matrix by groups of users (matrix.py), screens classes of users out of the
+self-service checks (selfservice_screen.py) and asks only the policies that can take part
+(pool.py). Each module below is built to trip one of them: a tier group allowing something
+without MFA, trusts that name one user, read `${aws:username}`, deny by NotPrincipal or by
+user name, a policy that names a particular user. hand_made_reports.json holds the report of
+each (its violations and the matrix rows it changes) as the reference gave it, which asked
+every question of every user and class one by one, and agreed with the shortcuts, before it
+was retired. After an intended change, `pytest tests/audit/test_hand_made.py --update-golden`
+writes what the audit reports now; review that diff as a change to the audit's findings.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mfagen.audit import Options, audit_files, callers, module, selfscreen, selfservice, subjects
-from mfagen.audit.matrix import Access
-from mfagen.audit.report import as_json
+from mfagen.audit import Options, audit_files
+from mfagen.audit.checks import selfservice, selfservice_screen, subjects, trust_signatures
+from mfagen.audit.checks.access import Access
+from mfagen.audit.checks.report import as_json
+from mfagen.audit.read import terraform
 
 from .cases import Files, add, edit_policy, rendered, statement
 
@@ -182,7 +184,7 @@ def test_the_hand_made_modules_find_something() -> None:
 
 def _access(example: str, mutate: Callable[[Files], Files] = lambda f: f) -> Any:
     files = mutate(rendered(example))
-    found = module.read({p: t for p, t in files.items() if p.startswith("terraform/")})
+    found = terraform.read({p: t for p, t in files.items() if p.startswith("terraform/")})
     return Access(found, subjects.classes(found))
 
 
@@ -198,15 +200,15 @@ def test_a_trust_with_a_policy_variable_asks_each_caller() -> None:
     mutate = {n: fn for n, _, fn in HAND_MADE}["a trust reads ${aws:username}"]
     access = _access("accounts", mutate)
     role = next(r for r in access.module.roles if r.key == "dev__admin")
-    assert callers.shape(role.trust) is None
+    assert trust_signatures.shape(role.trust) is None
     sigs = {access.signature(role, access.actor(u)) for u in access.module.users}
     assert len(sigs) == len(access.module.users)
 
 
 def test_the_screen_spares_every_class_of_a_sound_module_and_flags_the_culprits() -> None:
-    assert selfscreen.screen(_access("large-tier"), {}, enforce_mfa=True) == {}
+    assert selfservice_screen.screen(_access("large-tier"), {}, enforce_mfa=True) == {}
     access = _access("accounts", readonly_extra)
-    flagged = selfscreen.screen(access, {}, enforce_mfa=True)
+    flagged = selfservice_screen.screen(access, {}, enforce_mfa=True)
     # dave's enrolment window is open: a class of his own, asked every question
     assert {u.name: checks for n, checks in flagged.items() for u in access.classes[n].members} == {
         "carol.smith@acme": ("only_their_own",),

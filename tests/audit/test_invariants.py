@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mfagen import api, plan, render
-from mfagen.audit.report import AuditReport, Cell
+from mfagen.audit.checks.report import AuditReport, Cell
 from mfagen.errors import ConfigError
 from mfagen.models import Config
 from tests.helpers import minimal, write_config

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from mfagen.audit import module, quotas
+from mfagen.audit.checks import quotas
+from mfagen.audit.checks.quotas import Limits
 from mfagen.audit.model import Module
-from mfagen.audit.quotas import Limits
+from mfagen.audit.read import terraform
 
 from .cases import Files, audit, edit_policy, keys, rendered, replace
 
 
 def read(files: Files) -> Module:
-    return module.read({p: t for p, t in files.items() if p.startswith("terraform/")})
+    return terraform.read({p: t for p, t in files.items() if p.startswith("terraform/")})
 
 
 def messages(found: Module, limits: Limits | None = None) -> list[str]:

@@ -11,22 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mfagen.audit import (
-    invariants,
-    module,
-    profiles,
-    quotas,
-    selfscreen,
-    selfservice,
-    subjects,
-)
-from mfagen.audit.cells import Cells
+from mfagen.audit.checks import invariants, quotas, selfservice, selfservice_screen, subjects
+from mfagen.audit.checks.access import Access
+from mfagen.audit.checks.matrix import Cells
+from mfagen.audit.checks.quotas import Limits
+from mfagen.audit.checks.report import AuditReport, Finding, merge
 from mfagen.audit.errors import AuditInputError
-from mfagen.audit.folder import profile_texts
-from mfagen.audit.matrix import Access
 from mfagen.audit.model import Module
-from mfagen.audit.quotas import Limits
-from mfagen.audit.report import AuditReport, Finding, merge
+from mfagen.audit.read import profiles, terraform
+from mfagen.audit.read.folder import profile_texts
 from mfagen.layout import PROFILES_DIR, TERRAFORM_DIR
 
 __all__ = ["AuditInputError", "AuditReport", "Limits", "Options", "audit_files", "audit_folder"]
@@ -68,8 +61,8 @@ def audit_files(
 ) -> AuditReport:
     """Audit rendered files (relative path -> content), e.g. before `render` writes them."""
     options = options or Options()
-    terraform = {p: _decode(p, t) for p, t in files.items() if p.startswith(f"{TERRAFORM_DIR}/")}
-    for path in terraform:
+    tf_files = {p: _decode(p, t) for p, t in files.items() if p.startswith(f"{TERRAFORM_DIR}/")}
+    for path in tf_files:
         name = path.rsplit("/", 1)[-1]
         if name == "override.tf" or name.endswith((".tf.json", "_override.tf")):
             raise AuditInputError(
@@ -77,9 +70,9 @@ def audit_files(
                 "Terraform merges this file into the module in ways the audit does not model",
                 "fold it into the other files or remove it",
             )
-    if not terraform:
+    if not tf_files:
         raise AuditInputError(label, "no *.tf files to audit")
-    found = module.read(terraform)  # first: its errors come before the profile files'
+    found = terraform.read(tf_files)  # first: its errors come before the profile files'
     profile_files = profiles.read(
         {
             path: _decode(path, content)
@@ -103,11 +96,11 @@ def check(
     cells = Cells(access)
     limits = list(quotas.check(found, options.limits))
     devices = {n: _devices(files.get(cls.representative.name)) for n, cls in enumerate(classes)}
-    screened = selfscreen.screen(access, devices, enforce_mfa=enforce_mfa)
+    screened = selfservice_screen.screen(access, devices, enforce_mfa=enforce_mfa)
     selfserve: list[Finding] = []
     for n, cls in enumerate(classes):
         checks = screened.get(n)
-        if checks:  # the others: nothing to find (selfscreen.py)
+        if checks:  # the others: nothing to find (selfservice_screen.py)
             selfserve += selfservice.check(
                 access, cls, devices[n], enforce_mfa=enforce_mfa, checks=checks
             )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mfagen.errors import ExitCode, MfagenError
 
 if TYPE_CHECKING:
-    from mfagen.audit.report import AuditReport
+    from mfagen.audit.checks.report import AuditReport
 
 
 class AuditInputError(MfagenError):

@@ -1,6 +1,6 @@
 """The IAM a Terraform module creates, as plain frozen data: principals, policies, where from.
 
-Built by `module.read` from the HCL alone. The intended model comes from the HCL too: a group
+Built by `terraform.read` from the HCL alone. The intended model comes from the HCL too: a group
 `aws_iam_group.tier_<tier>` is tier <tier>'s group, a role `aws_iam_role.<account>__<tier>` is
 its role in <account>, and a user belongs to the tiers whose groups they are a member of.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from mfagen.audit.evaluate import Policy, StatementRef
+from mfagen.audit.policy.evaluate import Policy, StatementRef
 
 TIER_GROUP_PREFIX = "tier_"
 ROLE_KEY_SEPARATOR = "__"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mfagen import iam
-from mfagen.audit.evaluate import Policy, Request
-from mfagen.audit.matching import Context
+from mfagen.audit.policy.evaluate import Policy, Request
+from mfagen.audit.policy.matching import Context
 
 MfaState = Literal["fresh", "absent", "false", "old"]
 NO_MFA: tuple[MfaState, ...] = ("absent", "false")

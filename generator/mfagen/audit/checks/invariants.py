@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mfagen.audit import probes
-from mfagen.audit.cells import Cells
-from mfagen.audit.evaluate import evaluate
-from mfagen.audit.matrix import Access
+from mfagen.audit.checks import probes
+from mfagen.audit.checks.access import Access
+from mfagen.audit.checks.matrix import Cells
+from mfagen.audit.checks.probes import Actor, MfaState
+from mfagen.audit.checks.report import Evidence, Finding, evidence
+from mfagen.audit.checks.subjects import group_scaffolding, outsiders
 from mfagen.audit.model import Group, Location, Module, Role, User
-from mfagen.audit.pool import Pool
-from mfagen.audit.probes import Actor, MfaState
-from mfagen.audit.profiles import Profile, ProfileFile
-from mfagen.audit.report import Evidence, Finding, evidence
-from mfagen.audit.subjects import group_scaffolding, outsiders
+from mfagen.audit.policy.evaluate import evaluate
+from mfagen.audit.policy.pool import Pool
+from mfagen.audit.read.profiles import Profile, ProfileFile
 from mfagen.iam import ASSUME_ROLE
 
 STATES: tuple[MfaState, ...] = ("fresh", "absent")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mfagen.audit.evaluate import Decision, StatementRef
+from mfagen.audit.policy.evaluate import Decision, StatementRef
 from mfagen.wording import count
 
 INVARIANTS = {

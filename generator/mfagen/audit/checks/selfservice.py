@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
 
-from mfagen.audit import probes
-from mfagen.audit.evaluate import Decision, Policy, evaluate
-from mfagen.audit.managed import outside_grant
-from mfagen.audit.matching import matches
-from mfagen.audit.matrix import Access
+from mfagen.audit.checks import probes
+from mfagen.audit.checks.access import Access
+from mfagen.audit.checks.probes import NO_MFA, Actor, MfaState
+from mfagen.audit.checks.report import Finding, evidence
+from mfagen.audit.checks.subjects import UserClass, actor, other_user
 from mfagen.audit.model import Module, Role
-from mfagen.audit.probes import NO_MFA, Actor, MfaState
-from mfagen.audit.report import Finding, evidence
-from mfagen.audit.subjects import UserClass, actor, other_user
+from mfagen.audit.policy.evaluate import Decision, Policy, evaluate
+from mfagen.audit.policy.managed import outside_grant
+from mfagen.audit.policy.matching import matches
 from mfagen.iam import ASSUME_ROLE
 
 ANY_DEVICE = "mfagen-audit-any-name"
@@ -45,7 +45,7 @@ def check(
 ) -> Iterator[Finding]:
     """Invariants 3 and 4 for one class of users (`devices`: their profiles' MFA devices).
 
-    `checks`: the ones to run (selfscreen.py knows which cannot find anything).
+    `checks`: the ones to run (selfservice_screen.py knows which cannot find anything).
     """
     probe = _Probe(access, cls)
     if "enrol" in checks:

@@ -6,10 +6,10 @@ Terraform state), module calls and resource types it does not model.
 
 from __future__ import annotations
 
-from mfagen.audit.hclread import Block
 from mfagen.audit.model import Location, Stray
-from mfagen.audit.reader import Owner, Reader
-from mfagen.audit.resolve import Each
+from mfagen.audit.read.expressions import Each
+from mfagen.audit.read.hcl_blocks import Block
+from mfagen.audit.read.resources import Owner, Reader
 
 CREDENTIALS = {
     "aws_iam_access_key": "an access key",

@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from mfagen.audit.evaluate import Policy, StatementRef
-from mfagen.audit.grammar import compile_policy
+from mfagen.audit.policy.evaluate import Policy, StatementRef
+from mfagen.audit.policy.grammar import compile_policy
 
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
 

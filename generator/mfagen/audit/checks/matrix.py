@@ -7,7 +7,7 @@ an evaluation, or even a loop in Python. A cell holds only whether the user is a
 cell, so each role's users are split, by set operations, into the few groups that agree:
 
 - member or not: the role's tier is one of the user's (they are in `members(tier)`);
-- the trust's decision: the same for callers of one signature (callers.py);
+- the trust's decision: the same for callers of one signature (trust_signatures.py);
 - in each state the trust allows, the identity part. For a user of a class that names no
   particular user, `assume` allows when the trust names the caller (by ARN, same account:
   in the signature) or, in any case, when the class's policies allow and none denies; it
@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mfagen.audit.matrix import Access
+from mfagen.audit.checks.access import Access
+from mfagen.audit.checks.probes import NO_MFA, Actor, MfaState
+from mfagen.audit.checks.report import Cell
 from mfagen.audit.model import Role, User
-from mfagen.audit.probes import NO_MFA, Actor, MfaState
-from mfagen.audit.report import Cell
 from mfagen.iam import ASSUME_ROLE
 
 States = tuple[tuple[MfaState, int | None], ...]

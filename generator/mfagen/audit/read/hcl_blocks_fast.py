@@ -8,7 +8,7 @@ true/false, a reference (`aws_iam_user.user["alice"]` too), a list of plain stri
 references, a one-line map of plain strings, `toset([...])`, a one-line map comprehension, an
 object of those over several lines) and `<<-EOT` heredocs.
 `parse` reads exactly that, line by line, and returns what python-hcl2 returns for it
-(tests/audit/test_fastblocks.py checks that on every rendered example and every mutant). Any
+(tests/audit/test_hcl_blocks_fast.py checks that on every rendered example and every mutant). Any
 line it does not know, a duplicate attribute, a string with an escape or an interpolation, and
 it returns None: the file goes to python-hcl2, which reads hand edits of any shape.
 """

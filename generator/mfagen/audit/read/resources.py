@@ -1,6 +1,6 @@
 """The state of reading one module: what has been read so far, and how each piece is read.
 
-`module.read` drives it in dependency order (providers, managed policies, groups and roles,
+`terraform.read` drives it in dependency order (providers, managed policies, groups and roles,
 users, then memberships and attachments in links.py; locals when first referred to) so that
 every reference resolves to something already read.
 """
@@ -14,12 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from mfagen.audit import hclread
 from mfagen.audit.errors import AuditInputError
-from mfagen.audit.evaluate import Policy
-from mfagen.audit.grammar import PolicyError, compile_policy
-from mfagen.audit.hclread import Block
-from mfagen.audit.managed import managed_policy
 from mfagen.audit.model import (
     ROLE_KEY_SEPARATOR,
     TIER_GROUP_PREFIX,
@@ -32,7 +27,12 @@ from mfagen.audit.model import (
     Stray,
     User,
 )
-from mfagen.audit.resolve import Each, Scope
+from mfagen.audit.policy.evaluate import Policy
+from mfagen.audit.policy.grammar import PolicyError, compile_policy
+from mfagen.audit.policy.managed import managed_policy
+from mfagen.audit.read import hcl_blocks
+from mfagen.audit.read.expressions import Each, Scope
+from mfagen.audit.read.hcl_blocks import Block
 
 Owner = tuple[str, str]
 """("user", name), ("group", key) or ("role", arn): whom a policy is attached to."""
@@ -47,7 +47,7 @@ def minified(document: Any) -> int:
 
 class Reader:
     def __init__(self, files: Mapping[str, str]) -> None:
-        self.blocks, self.sources = hclread.read(files)
+        self.blocks, self.sources = hcl_blocks.read(files)
         self.scope = Scope()
         self.accounts: dict[str, str] = {}
         self.identity = ""
@@ -136,7 +136,7 @@ class Reader:
         raise self.scope.fail(f"{block.address}.{attr} is not a list of strings")
 
     def document(self, block: Block, raw: Any, what: str) -> Any:
-        text = hclread.policy_text(raw, block.file, block.line, f"{block.address}.{what}")
+        text = hcl_blocks.policy_text(raw, block.file, block.line, f"{block.address}.{what}")
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:

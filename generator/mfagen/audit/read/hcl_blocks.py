@@ -2,7 +2,7 @@
 
 python-hcl2 returns literal strings without quotes, interpolations as `${...}` strings and
 heredocs with their markers; it drops line numbers, so each block's line comes from its header
-in the text, and each policy statement's line from its `"Sid"`. fastblocks.py returns the same
+in the text, and each policy statement's line from its `"Sid"`. hcl_blocks_fast.py returns the same
 for mfagen's own layout, much faster, and leaves anything else to python-hcl2.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from mfagen.audit import fastblocks
 from mfagen.audit.errors import AuditInputError
+from mfagen.audit.read import hcl_blocks_fast
 
 _HEADER = re.compile(r'^(?P<kind>[a-z_]+)((?:\s+"[^"\n]*")*)\s*\{', re.MULTILINE)
 _LABEL = re.compile(r'"([^"\n]*)"')
@@ -73,7 +73,7 @@ def read(files: Mapping[str, str]) -> tuple[tuple[Block, ...], dict[str, SourceF
 def _blocks(name: str, text: str) -> tuple[Block, ...]:
     """The blocks of one file (cached: `render` and repeated audits parse a file once)."""
     try:
-        data = fastblocks.parse(text)
+        data = hcl_blocks_fast.parse(text)
         if data is None:
             data = parse(text)
     except SyntaxError as error:

@@ -16,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from mfagen.audit.matching import Context, Mode, UnresolvedError, compiled, matches, substitute
+from mfagen.audit.policy.matching import (
+    Context,
+    Mode,
+    UnresolvedError,
+    compiled,
+    matches,
+    substitute,
+)
 
 Compare = Callable[[str, str, Context], bool]
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mfagen.audit.conditions import Condition
-from mfagen.audit.matching import Context, PatternSet
+from mfagen.audit.policy.conditions import Condition
+from mfagen.audit.policy.matching import Context, PatternSet
 
 Effect = Literal["Allow", "Deny"]
 

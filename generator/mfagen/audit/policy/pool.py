@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mfagen.audit.evaluate import Memo, Policy, Request
+from mfagen.audit.policy.evaluate import Memo, Policy, Request
 
 Sets = tuple[frozenset[int], frozenset[int]]
 

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from mfagen.audit import probes
-from mfagen.audit.evaluate import Policy
+from mfagen.audit.checks import probes
+from mfagen.audit.checks.probes import FOREIGN_ACCOUNT, MFA_PRESENT, Actor
 from mfagen.audit.model import Attached, Group, Module, User
-from mfagen.audit.probes import FOREIGN_ACCOUNT, MFA_PRESENT, Actor
+from mfagen.audit.policy.evaluate import Policy
 
 _SPECIFIC_USER = re.compile(r":user/(?!\$\{aws:username\}$|\*$)")
 _USER_KEYS = {"aws:username", "aws:userid", "aws:principalarn"}

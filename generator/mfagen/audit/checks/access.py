@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from mfagen.audit import callers, probes
-from mfagen.audit.evaluate import Decision, Memo, Policy, assume_role, evaluate
-from mfagen.audit.gates import Gates
-from mfagen.audit.managed import outside_grant
-from mfagen.audit.matching import Context
+from mfagen.audit.checks import probes, trust_signatures
+from mfagen.audit.checks.probes import MFA_AGE, MFA_KEYS, NO_MFA, Actor, MfaState
+from mfagen.audit.checks.subjects import UserClass, actor, role_targets, stand_in, tags_read
+from mfagen.audit.checks.trust_gates import Gates
 from mfagen.audit.model import Module, Role, User
-from mfagen.audit.pool import Pool
-from mfagen.audit.probes import MFA_AGE, MFA_KEYS, NO_MFA, Actor, MfaState
-from mfagen.audit.subjects import UserClass, actor, role_targets, stand_in, tags_read
+from mfagen.audit.policy.evaluate import Decision, Memo, Policy, assume_role, evaluate
+from mfagen.audit.policy.managed import outside_grant
+from mfagen.audit.policy.matching import Context
+from mfagen.audit.policy.pool import Pool
 from mfagen.iam import ASSUME_ROLE
 
 _NOBODY = Actor("", "", "", "role")
@@ -82,8 +82,8 @@ class Access:
         self.admissible = self.gates.admissible
         self.admissible_names = self.gates.admissible_names
         self._position = {user.name: n for n, user in enumerate(self.module.users)}
-        self._shape_ids: dict[callers.Shape, int] = {}
-        self._shape_list: list[callers.Shape | None] = []
+        self._shape_ids: dict[trust_signatures.Shape, int] = {}
+        self._shape_list: list[trust_signatures.Shape | None] = []
         self._shape_of: dict[str, int] = {}
         self._signatures: list[dict[str, int]] = []
         """shape -> caller ARN -> signature. By ARN, as the per-caller cache was."""
@@ -148,7 +148,7 @@ class Access:
 
     def signature(self, role: Role, who: Actor) -> int:
         """What the trust can tell about `who`, as a number: callers with equal signatures get
-        equal trust decisions in every MFA state (callers.py) and equal gate verdicts
+        equal trust decisions in every MFA state (trust_signatures.py) and equal gate verdicts
         (may_admit tests conditions whose results the signature holds; it is added anyway)."""
         table = self._signatures[self._shape(role)]
         sig = table.get(who.arn)
@@ -158,7 +158,10 @@ class Access:
             if shape is not None:
                 context = self.context(who, "fresh", None)
                 request = probes.request(who, ASSUME_ROLE, role.arn, context)
-                made = (self.may_admit(role, who), callers.signature(shape, request, context))
+                made = (
+                    self.may_admit(role, who),
+                    trust_signatures.signature(shape, request, context),
+                )
             sig = table[who.arn] = self._sig_ids.setdefault(made, len(self._sig_ids))
         return sig
 
@@ -166,7 +169,7 @@ class Access:
         """The number of the role's trust shape; a trust without one gets its own number."""
         found = self._shape_of.get(role.arn)
         if found is None:
-            shape = callers.shape(role.trust)
+            shape = trust_signatures.shape(role.trust)
             found = self._shape_ids.get(shape) if shape is not None else None
             if found is None:
                 found = len(self._shape_list)

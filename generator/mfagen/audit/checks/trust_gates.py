@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from mfagen.audit.conditions import Condition
-from mfagen.audit.evaluate import Decision, Statement
-from mfagen.audit.matching import Context
+from mfagen.audit.checks.probes import Actor
 from mfagen.audit.model import Module, Role, User
-from mfagen.audit.probes import Actor
+from mfagen.audit.policy.conditions import Condition
+from mfagen.audit.policy.evaluate import Decision, Statement
+from mfagen.audit.policy.matching import Context
 
 CALLER_KEYS = {"aws:principalarn", "aws:username", "aws:principalaccount", "aws:userid"}
 Gate = tuple[Statement, Condition, frozenset[str]]

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from mfagen.audit.conditions import Condition
-from mfagen.audit.evaluate import Policy, Request, principal_match
-from mfagen.audit.matching import Context
-from mfagen.audit.probes import MFA_KEYS
+from mfagen.audit.checks.probes import MFA_KEYS
+from mfagen.audit.policy.conditions import Condition
+from mfagen.audit.policy.evaluate import Policy, Request, principal_match
+from mfagen.audit.policy.matching import Context
 
 Part = tuple[str, tuple[str, ...] | None, tuple[str, ...] | None, tuple[Condition, ...]]
 Shape = tuple[Part, ...]

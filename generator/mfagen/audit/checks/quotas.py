@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 from mfagen import iam
+from mfagen.audit.checks.report import Evidence, Finding
 from mfagen.audit.model import Attached, Location, Module
-from mfagen.audit.report import Evidence, Finding
 
 
 @dataclass(frozen=True)

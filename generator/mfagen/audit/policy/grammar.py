@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Literal
 
-from mfagen.audit.conditions import Condition, ConditionError, parse_condition
-from mfagen.audit.evaluate import Policy, Statement, StatementRef
-from mfagen.audit.matching import PatternSet
+from mfagen.audit.policy.conditions import Condition, ConditionError, parse_condition
+from mfagen.audit.policy.evaluate import Policy, Statement, StatementRef
+from mfagen.audit.policy.matching import PatternSet
 
 VERSION = "2012-10-17"
 

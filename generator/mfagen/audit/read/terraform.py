@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from mfagen.audit import links
 from mfagen.audit.errors import AuditInputError
 from mfagen.audit.model import Module
-from mfagen.audit.reader import Reader
-from mfagen.audit.resolve import Pending
+from mfagen.audit.read import links
+from mfagen.audit.read.expressions import Pending
+from mfagen.audit.read.resources import Reader
 
 ENROLMENT_OUTPUT = "enrolment_open"
 """The output that declares the users whose enrolment window is open."""

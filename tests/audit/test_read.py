@@ -7,14 +7,15 @@ import json
 import pytest
 
 from mfagen import hcl
-from mfagen.audit import AuditInputError, audit_files, module
+from mfagen.audit import AuditInputError, audit_files
 from mfagen.audit.model import Module
+from mfagen.audit.read import terraform
 
 from .cases import Files, add, keys, rendered, replace
 
 
 def read(files: Files) -> Module:
-    return module.read({p: t for p, t in files.items() if p.startswith("terraform/")})
+    return terraform.read({p: t for p, t in files.items() if p.startswith("terraform/")})
 
 
 def test_reads_the_example_module() -> None:

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from mfagen.audit import probes
-from mfagen.audit.matrix import Access
-from mfagen.audit.probes import NO_MFA, Actor, MfaState
-from mfagen.audit.selfservice import (
+from mfagen.audit.checks import probes
+from mfagen.audit.checks.access import Access
+from mfagen.audit.checks.probes import NO_MFA, Actor, MfaState
+from mfagen.audit.checks.selfservice import (
     ANY_DEVICE,
     CHECKS,
     UNSAMPLED,
@@ -36,7 +36,7 @@ from mfagen.audit.selfservice import (
     permitted_without_mfa,
     self_changes,
 )
-from mfagen.audit.subjects import UserClass, other_user
+from mfagen.audit.checks.subjects import UserClass, other_user
 from mfagen.iam import ASSUME_ROLE
 
 Sets = tuple[frozenset[int], frozenset[int]]

@@ -1,9 +1,10 @@
 """Read the rendered AWS CLI profile files (`profiles/<user>/config`) as botocore would.
 
-`full` reads any file botocore reads (botoini.py) and names what it would refuse, visiting
-every line in Python; each file is first offered to fastprofiles.py, which reads the
+`full` reads any file botocore reads (profiles_ini.py) and names what it would refuse, visiting
+every line in Python; each file is first offered to profiles_fast.py, which reads the
 blueprint's own layout in a few str operations and returns exactly what `full` returns, or
-nothing (then `full` reads the file). tests/audit/test_fastprofiles.py proves the two equal.
+nothing (then `full` reads the file). tests/audit/test_profiles_fast.py proves the two
+equal.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
-from mfagen.audit import botoini, fastprofiles
+from mfagen.audit.read import profiles_fast, profiles_ini
 
 PREFIX = "profile "
 
@@ -47,7 +48,7 @@ class ProfileFile:
 def read(files: Mapping[str, str]) -> dict[str, ProfileFile]:
     """user -> their profile file, from {"profiles/<user>/config": text}."""
     found: dict[str, ProfileFile] = {}
-    pieces: fastprofiles.Pieces = {}
+    pieces: profiles_fast.Pieces = {}
     for path, text in sorted(files.items()):
         user = path.split("/")[1]
         profiles = fast(text, pieces)
@@ -58,7 +59,7 @@ def read(files: Mapping[str, str]) -> dict[str, ProfileFile]:
 def full(path: str, text: str) -> tuple[Profile, ...]:
     """The profiles of any file botocore reads; AuditInputError for what it would refuse."""
     profiles = []
-    for name, line, values in botoini.sections(path, text):
+    for name, line, values in profiles_ini.sections(path, text):
         if not name.startswith(PREFIX) and name != "default":
             continue
         profiles.append(
@@ -76,10 +77,10 @@ def full(path: str, text: str) -> tuple[Profile, ...]:
 
 
 _AS_PROFILE = partial(tuple.__new__, Profile)
-"""Profile._make without its length check (fastprofiles' rows have Profile's seven fields)."""
+"""Profile._make without its length check (profiles_fast's rows have Profile's seven fields)."""
 
 
-def fast(text: str, pieces: fastprofiles.Pieces | None = None) -> tuple[Profile, ...] | None:
+def fast(text: str, pieces: profiles_fast.Pieces | None = None) -> tuple[Profile, ...] | None:
     """`full`'s reading of a file in the blueprint's layout, or None for any other text."""
-    rows = fastprofiles.rows(text, {} if pieces is None else pieces)
+    rows = profiles_fast.rows(text, {} if pieces is None else pieces)
     return None if rows is None else tuple(map(_AS_PROFILE, rows))

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from mfagen.audit.errors import AuditInputError
-from mfagen.audit.hclread import literal
+from mfagen.audit.read.hcl_blocks import literal
 
 _TRAVERSAL = re.compile(
     r'(?P<root>[A-Za-z_][\w-]*)(?P<rest>(?:\.[A-Za-z_][\w-]*|\[(?:"[^"]*"|each\.key)\])*)'

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mfagen.audit import fastblocks
-from mfagen.audit.hclread import parse
+from mfagen.audit.read import hcl_blocks_fast
+from mfagen.audit.read.hcl_blocks import parse
 
 from .cases import EXAMPLES, Files, rendered
 from .test_mutations import EQUIVALENT, MUTANTS
@@ -21,14 +21,14 @@ def by_hcl2(text: str) -> dict[str, Any] | None:
 
 
 def terraform(files: Files) -> dict[str, str]:
-    """Each *.tf file, as hclread hands it to a parser."""
+    """Each *.tf file, as hcl_blocks hands it to a parser."""
     return {path: text for path, text in files.items() if path.endswith(".tf")}
 
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES))
 def test_reads_every_rendered_file_as_python_hcl2_does(example: str) -> None:
     for path, text in terraform(rendered(example)).items():
-        fast = fastblocks.parse(text)
+        fast = hcl_blocks_fast.parse(text)
         assert fast is not None, path
         assert fast == by_hcl2(text), path
 
@@ -41,7 +41,7 @@ def test_reads_every_edited_file_as_python_hcl2_does_or_not_at_all() -> None:
         for path, text in terraform(mutate(rendered(example))).items():
             if before.get(path) == text:
                 continue
-            fast = fastblocks.parse(text)
+            fast = hcl_blocks_fast.parse(text)
             if fast is not None:  # the edits that leave the layout: test_anything_else_...
                 read += 1
                 assert fast == by_hcl2(text), (example, path)
@@ -85,8 +85,8 @@ BLOCK = """resource "aws_iam_role" "dev__admin" {
     ],
 )
 def test_anything_else_goes_to_python_hcl2(edited: str) -> None:
-    assert fastblocks.parse(BLOCK) == by_hcl2(BLOCK)
-    assert fastblocks.parse(edited) is None
+    assert hcl_blocks_fast.parse(BLOCK) == by_hcl2(BLOCK)
+    assert hcl_blocks_fast.parse(edited) is None
 
 
 @pytest.mark.parametrize(
@@ -109,6 +109,6 @@ def test_anything_else_goes_to_python_hcl2(edited: str) -> None:
     ],
 )
 def test_the_plain_layout_reads_as_python_hcl2_reads_it(text: str) -> None:
-    fast = fastblocks.parse(text)
+    fast = hcl_blocks_fast.parse(text)
     assert fast is not None
     assert fast == by_hcl2(text)

@@ -1,7 +1,7 @@
 """A fast reader for the profile files mfagen's blueprint writes, or nothing.
 
 The audit reads one profile file per user, with a profile per role they may assume: visiting
-each line in Python (botoini.py) is slow at that size, and even one regular expression over
+each line in Python (profiles_ini.py) is slow at that size, and even one regular expression over
 every character, or a few passes of str methods over the whole text, cost much of it.
 
 The blueprint writes comment lines, a blank line, the source profile (`[profile NAME]`,
@@ -14,7 +14,7 @@ such as `eu-west-1\\n\\n[profile acme-dev-admin]\\nrole_arn = arn:...`: the end 
 and the start of the next, which do not depend on the user. So each distinct piece is checked
 once, line by line in Python, and every other file that holds it looks it up.
 
-`rows` returns exactly what the full reader returns (tests/audit/test_fastprofiles.py checks
+`rows` returns exactly what the full reader returns (tests/audit/test_profiles_fast.py checks
 that on every rendered example and on hand edits): every line of the file is in some text it
 checked, and every value is printable ASCII without spaces at either end, which the full
 reader's strip() leaves as it is. Anything else (a hand edit, a comment between profiles, odd

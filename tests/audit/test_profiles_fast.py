@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mfagen.audit import AuditInputError, fastprofiles, profiles
-from mfagen.audit.folder import profile_texts
-from mfagen.audit.hclread import heredoc_body
+from mfagen.audit import AuditInputError
+from mfagen.audit.read import profiles, profiles_fast
+from mfagen.audit.read.folder import profile_texts
+from mfagen.audit.read.hcl_blocks import heredoc_body
 
 from .cases import EXAMPLES, rendered
 from .test_mutations import EQUIVALENT, MUTANTS
@@ -32,7 +33,7 @@ def profile_files(example: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES))
 def test_reads_every_rendered_file_as_the_full_reader_does(example: str) -> None:
-    pieces: fastprofiles.Pieces = {}
+    pieces: profiles_fast.Pieces = {}
     for path, text in profile_files(example).items():
         fast = profiles.fast(text, pieces)
         assert fast is not None, path
@@ -173,7 +174,7 @@ def test_any_arrangement_of_lines_reads_the_same_or_falls_back(
 
 
 def test_pieces_are_shared_between_files_and_read_once() -> None:
-    pieces: fastprofiles.Pieces = {}
+    pieces: profiles_fast.Pieces = {}
     files = profile_files("large-tier")
     for text in files.values():
         assert profiles.fast(text, pieces) is not None
