@@ -9,4 +9,11 @@ terraform {
       version = ">= 5.0, < 7.0"
     }
   }
+
+  backend "s3" {
+    bucket       = "acme-tfstate"
+    key          = "mfagen/terraform.tfstate"
+    region       = "eu-west-1"
+    use_lockfile = true
+  }
 }

@@ -95,7 +95,7 @@ class Deployments:
             **terraform_env(self.cli_config),
         }
         terraform = Terraform(self.terraform_binary, out / "terraform", env)
-        terraform.init()
+        init_with_backend(terraform, plan, self.endpoint)
         self.endpoint.start_recording()
         try:
             applied = terraform.apply()
@@ -103,3 +103,22 @@ class Deployments:
         finally:
             self.endpoint.stop_recording()
         return Deployment(case, config, out, plan, self.endpoint, terraform, applied, calls)
+
+
+def init_with_backend(terraform: Terraform, plan: Plan, endpoint: MotoEndpoint) -> None:
+    """`terraform init`; a module with an S3 state backend keeps its state on the endpoint.
+
+    The module is unchanged: the bucket is made on the endpoint first, and the backend reaches
+    it through AWS_ENDPOINT_URL, in path style (a loopback address has no bucket host names).
+    """
+    backend = plan.config.terraform.backend
+    if backend is None:
+        terraform.init()
+        return
+    if backend.type != "s3":
+        pytest.fail(f"only the s3 backend can be deployed here, not {backend.type!r}")
+    bucket, region = str(backend.config["bucket"]), str(backend.config["region"])
+    s3 = accounts.client_in_account(endpoint.url, "s3", plan.identity.account_id)
+    where = {} if region == "us-east-1" else {"LocationConstraint": region}
+    s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": where} if where else {}))
+    terraform.run("init", "-input=false", "-no-color", "-backend-config=use_path_style=true")
