@@ -274,14 +274,19 @@ def test_companion_profiles_follow_each_role_profile() -> None:
     )
 
 
-def test_without_mfa_assume_role_stays_open_on_mfagen_paths_when_arns_do_not_fit() -> None:
-    accounts = {
+def many_accounts(count: int) -> dict[str, object]:
+    """`count` accounts a00, a01, ..., each reached through a role of its own."""
+    return {
         f"a{n:02d}": {
             "id": f"{100000000000 + n}",
-            "terraform_role": f"arn:aws:iam::{100000000000 + n}:role/T",
+            "terraform_role": f"arn:aws:iam::{100000000000 + n}:role/OrgAccess",
         }
-        for n in range(40)
+        for n in range(count)
     }
+
+
+def test_without_mfa_assume_role_stays_open_on_mfagen_paths_when_arns_do_not_fit() -> None:
+    accounts = many_accounts(40)
     tiers = {f"t{n:02d}": {"preset": "readonly"} for n in range(4)}
     data = minimal(
         identity_account="a00",
@@ -308,13 +313,7 @@ def test_without_mfa_assume_role_stays_open_on_mfagen_paths_when_arns_do_not_fit
 
 def test_the_benchmark_scale_fits_the_policy_quota_with_its_enrolment_gate() -> None:
     """60 accounts and 25 tiers (benchmarks/synthetic.py): the path names roles and groups."""
-    accounts = {
-        f"a{n:02d}": {
-            "id": f"{100000000000 + n}",
-            "terraform_role": f"arn:aws:iam::{100000000000 + n}:role/OrgAccess",
-        }
-        for n in range(60)
-    }
+    accounts = many_accounts(60)
     tiers = {f"tier-{n:02d}": {"preset": "readonly"} for n in range(25)}
 
     def config(opened: int) -> dict[str, object]:
@@ -337,13 +336,7 @@ def test_the_benchmark_scale_fits_the_policy_quota_with_its_enrolment_gate() -> 
 
 
 def test_the_path_fallback_needs_a_path_of_its_own() -> None:
-    accounts = {
-        f"a{n:02d}": {
-            "id": f"{100000000000 + n}",
-            "terraform_role": f"arn:aws:iam::{100000000000 + n}:role/T",
-        }
-        for n in range(40)
-    }
+    accounts = many_accounts(40)
     data = minimal(
         identity_account="a00",
         accounts=accounts,
