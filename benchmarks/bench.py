@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench.py [--runs 5] [--scales S,M,L]
 
-For each scale (S: 200 users, M: 2,000, L: 20,000; 58 accounts, 25 tiers each in 12
+For each scale (S: 200 users, M: 2,000, L: 20,000; 60 accounts, 25 tiers each in 12
 accounts, 3 tiers per user) it generates a seeded config, then runs as separate processes:
 `mfagen render` into an empty folder (with its audit, as users run it, and with
 `--no-audit`), `mfagen render --check` (nothing changed), `mfagen audit`, and `mfagen render`

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -196,9 +195,7 @@ def test_an_alias_bomb_is_refused_fast_without_building_its_expansion(
         raise AssertionError("the loader started building the expansion")
 
     monkeypatch.setattr(loader._Builder, "build", build)
-    start = time.perf_counter()
     problem = refusal(_billion_laughs())
-    assert time.perf_counter() - start < 0.25
     assert (problem.line, problem.field) == (6, "a5")
     assert problem.message == "the document expands to more than 1,000,000 values"
     assert problem.hint == "YAML aliases (*name) that repeat each other blow up; write values out"
