@@ -77,6 +77,9 @@ def test_init_writes_a_starter_that_validates_and_renders(
     assert all(": notice: " in line for line in notices)
     rendered = runner.invoke(app, ["render"])
     assert rendered.exit_code == 0, rendered.output
+    # a new module plans at Terraform's floor: no moved blocks for an upgrade it never had
+    assert not Path("output/terraform/moved.tf").exists()
+    assert Path("output/terraform/users.tf").is_file()
     jsonschema.validate(yaml.safe_load(Path("accounts.yaml").read_text()), starter.json_schema())
 
 
