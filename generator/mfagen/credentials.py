@@ -55,11 +55,17 @@ def problems(document: Document) -> list[Problem]:
 def _comments(text: str) -> Iterator[tuple[int, int, str]]:
     """(line, column, what) of each comment holding a secret: comments are committed too."""
     for number, line in enumerate(text.splitlines(), start=1):
-        start = 0 if line.lstrip().startswith("#") else line.find(" #") + 1
-        if start or line.lstrip().startswith("#"):
-            what = describe(line[start:])
-            if what:
-                yield number, start + 1, what
+        start = _comment_start(line)
+        if start is not None and (what := describe(line[start:])):
+            yield number, start + 1, what
+
+
+def _comment_start(line: str) -> int | None:
+    """Where a comment starts: a line's first `#`, or a `#` after a space (YAML's rule)."""
+    if line.lstrip().startswith("#"):
+        return line.index("#")
+    found = line.find(" #")
+    return None if found < 0 else found + 1
 
 
 def _walk(value: Any, loc: Loc) -> Iterator[tuple[Loc, str, bool]]:

@@ -253,8 +253,6 @@ def _enrolment(value: Any) -> str:
     if isinstance(value, str) and value in ENROLMENT_WINDOWS:
         return value
     got = f"the boolean {str(value).lower()}" if isinstance(value, bool) else repr(value)
-    if isinstance(value, str) and value.lower() in ENROLMENT_WINDOWS:
-        got = repr(value)
     raise _fail(
         f"enrolment is open or closed, got {got}",
         "write enrolment: open while the user enrols their first MFA device, and remove the "

@@ -134,8 +134,11 @@ class _Group:
             ids = self.access.class_ids(self.classes[n])
             for name in names:
                 allows, denies = self.sets(action, self.device(name), state)
-                refused = ids.isdisjoint(allows) or not ids.isdisjoint(denies)
-                if ids.isdisjoint(denies) if gate else refused:
+                if gate:
+                    hit = ids.isdisjoint(denies)  # nothing denies it
+                else:
+                    hit = ids.isdisjoint(allows) or not ids.isdisjoint(denies)  # refused
+                if hit:
                     found.add(n)
         return found
 
