@@ -1,19 +1,20 @@
 """Modules made to defeat the audit's shortcuts, and the reports they must give.
 
-The audit shares trust decisions between callers of one signature (trust_signatures.py),
-builds the matrix by groups of users (matrix.py), screens classes of users out of the
-self-service checks (selfservice_screen.py) and asks only the policies that can take part
+The audit shares trust decisions between callers of one signature (trust_signatures.py), builds
+the matrix by groups of users (matrix.py), asks each self-service question once for the classes
+of users that share a stand-in (selfservice.py) and asks only the policies that can take part
 (pool.py). Each module below is built to trip one of them: a tier group allowing something
-without MFA, trusts that name one user, read `${aws:username}`, deny by NotPrincipal or by
-user name, a policy that names a particular user. hand_made_reports.json holds the report of
-each (its violations and the matrix rows it changes) as the reference gave it, which asked
-every question of every user and class one by one, and agreed with the shortcuts, before it
-was retired. After an intended change, `pytest tests/audit/test_hand_made.py --update-golden`
+without MFA, trusts that name one user, read `${aws:username}`, deny by NotPrincipal or by user
+name, a policy that names a particular user. hand_made_reports.json holds the report of each
+(its violations and the matrix rows it changes) as the reference gave it, which asked every
+question of every user and class one by one, and agreed with the shortcuts, before it was
+retired. After an intended change, `pytest tests/audit/test_hand_made.py --update-golden`
 writes what the audit reports now; review that diff as a change to the audit's findings.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from functools import cache
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mfagen.audit import Options, audit_files
-from mfagen.audit.checks import selfservice, selfservice_screen, subjects, trust_signatures
+from mfagen.audit.checks import selfservice, subjects, trust_signatures
 from mfagen.audit.checks.access import Access
 from mfagen.audit.checks.report import as_json
 from mfagen.audit.read import terraform
@@ -205,12 +206,32 @@ def test_a_trust_with_a_policy_variable_asks_each_caller() -> None:
     assert len(sigs) == len(access.module.users)
 
 
-def test_the_screen_spares_every_class_of_a_sound_module_and_flags_the_culprits() -> None:
-    assert selfservice_screen.screen(_access("large-tier"), {}, enforce_mfa=True) == {}
+def test_self_service_finds_nothing_in_a_sound_module_and_names_only_the_culprits() -> None:
+    assert list(selfservice.check(_access("large-tier"), {}, enforce_mfa=True)) == []
     access = _access("accounts", readonly_extra)
-    flagged = selfservice_screen.screen(access, {}, enforce_mfa=True)
-    # dave's enrolment window is open: a class of his own, asked every question
-    assert {u.name: checks for n, checks in flagged.items() for u in access.classes[n].members} == {
-        "carol.smith@acme": ("only_their_own",),
-        "dave": selfservice.CHECKS,
-    }
+    found = list(selfservice.check(access, {}, enforce_mfa=True))
+    assert {(f.invariant, s) for f in found for s in f.subjects} == {("4", "carol.smith@acme")}
+
+
+def test_the_index_tells_the_classes_that_give_an_answer_as_each_class_would() -> None:
+    """selfservice.Index's set algebra against each class asked on its own: every choice of
+    one to three classes, each holding policy 0 (everyone's) and some of policies 1 and 2,
+    and every set of allowing and of denying policies (3 is nobody's)."""
+    subsets = [frozenset(p for p in range(4) if bits >> p & 1) for bits in range(16)]
+    holdings = [frozenset({0}), frozenset({0, 1}), frozenset({0, 2}), frozenset({0, 1, 2})]
+
+    def alone(
+        finds: str, held: frozenset[int], allows: frozenset[int], denies: frozenset[int]
+    ) -> bool:
+        if finds == "unguarded":
+            return held.isdisjoint(denies)
+        allowed = not held.isdisjoint(allows) and held.isdisjoint(denies)
+        return allowed if finds == "granted" else not allowed
+
+    choices = [c for size in (1, 2, 3) for c in itertools.combinations(holdings, size)]
+    for classes in choices:
+        index = selfservice.Index(dict(enumerate(classes)))
+        for allows, denies in itertools.product(subsets, repeat=2):
+            for finds in ("refused", "unguarded", "granted"):
+                want = {n for n, held in enumerate(classes) if alone(finds, held, allows, denies)}
+                assert index.answering(finds, allows, denies) == want

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mfagen.audit.checks import invariants, quotas, selfservice, selfservice_screen, subjects
+from mfagen.audit.checks import invariants, quotas, selfservice, subjects
 from mfagen.audit.checks.access import Access
 from mfagen.audit.checks.matrix import Cells
 from mfagen.audit.checks.quotas import Limits
-from mfagen.audit.checks.report import AuditReport, Finding, merge
+from mfagen.audit.checks.report import AuditReport, merge
 from mfagen.audit.errors import AuditInputError
 from mfagen.audit.model import Module
 from mfagen.audit.read import profiles, terraform
@@ -96,14 +96,7 @@ def check(
     cells = Cells(access)
     limits = list(quotas.check(found, options.limits))
     devices = {n: _devices(files.get(cls.representative.name)) for n, cls in enumerate(classes)}
-    screened = selfservice_screen.screen(access, devices, enforce_mfa=enforce_mfa)
-    selfserve: list[Finding] = []
-    for n, cls in enumerate(classes):
-        checks = screened.get(n)
-        if checks:  # the others: nothing to find (selfservice_screen.py)
-            selfserve += selfservice.check(
-                access, cls, devices[n], enforce_mfa=enforce_mfa, checks=checks
-            )
+    selfserve = list(selfservice.check(access, devices, enforce_mfa=enforce_mfa))
     in_profiles = list(invariants.profiles(found, access, files, cells))
     return AuditReport(
         folder=label,

@@ -10,18 +10,27 @@
 4. With what mfagen grants (tier grants aside) a user acts only on their own user, its
    credentials and MFA devices, never another user's; and even with that assumed policy nobody
    changes their own tags or policies, mfagen's group memberships or its policies.
+
+Each check is a list of questions (`Ask`: an action on a resource, in one or more MFA states,
+and the answer that makes a finding) and a report worded from the questions that caught a
+class of users. Classes whose policies name no particular user share a stand-in
+(Access.stand_in), so they share the questions: `Access.verdicts` answers each once with the
+ids of the policies that allow and that deny it, and each class reads its own answer off
+those ids (`_Group.caught`). Only a caught class is evaluated in full, for the statements
+behind its finding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from mfagen.audit.checks import probes
 from mfagen.audit.checks.access import Access
 from mfagen.audit.checks.probes import NO_MFA, Actor, MfaState
 from mfagen.audit.checks.report import Finding, evidence
-from mfagen.audit.checks.subjects import UserClass, actor, other_user
-from mfagen.audit.model import Module, Role
+from mfagen.audit.checks.subjects import UserClass, other_user
 from mfagen.audit.policy.evaluate import Decision, Policy, evaluate
 from mfagen.audit.policy.managed import outside_grant
 from mfagen.audit.policy.matching import matches
@@ -29,244 +38,252 @@ from mfagen.iam import ASSUME_ROLE
 
 ANY_DEVICE = "mfagen-audit-any-name"
 WITH_AND_WITHOUT: tuple[MfaState, ...] = ("fresh", "absent")
+UNSAMPLED = {a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, ASSUME_ROLE)}
+"""Actions invariant 3 asks about on their own resources, not on `*`."""
 _LISTED = 12
 
+Answer = Literal["refused", "unguarded", "granted"]
+"""What makes a finding: `refused`, none of the class's policies allows it or one denies it;
+`unguarded`, none of them denies it (then any other policy that allows it makes it work);
+`granted`, what mfagen grants the class (tier grants aside) allows it."""
 
-CHECKS = ("enrol", "nothing_else", "only_their_own", "no_self_changes")
+
+@dataclass(frozen=True)
+class Ask:
+    """One question of a check, for the classes `askers` (positions in Access.classes)."""
+
+    part: str
+    """The finding it feeds (a key of _REPORTS)."""
+    action: str
+    resource: str
+    states: tuple[MfaState, ...]
+    """Asked in order; the first state whose answer is `finds` counts."""
+    finds: Answer
+    askers: frozenset[int]
+    words: str = ""
+    """The finding's message, for the parts that report each question on its own."""
+
+
+Hit = tuple[Ask, MfaState]
 
 
 def check(
-    access: Access,
-    cls: UserClass,
-    devices: Sequence[str],
-    *,
-    enforce_mfa: bool,
-    checks: Collection[str] = CHECKS,
+    access: Access, devices: Mapping[int, Sequence[str]], *, enforce_mfa: bool
 ) -> Iterator[Finding]:
-    """Invariants 3 and 4 for one class of users (`devices`: their profiles' MFA devices).
+    """Invariants 3 and 4 for every class of users, in class order.
 
-    `checks`: the ones to run (selfservice_screen.py knows which cannot find anything).
+    `devices`: by class position, the MFA device names in its representative's profiles.
     """
-    probe = _Probe(access, cls)
-    if "enrol" in checks:
-        yield from probe.enrol(devices)
-    if enforce_mfa and "nothing_else" in checks:
-        yield from probe.nothing_else_without_mfa()
-    if "only_their_own" in checks:
-        yield from probe.only_their_own()
-    if "no_self_changes" in checks:
-        yield from probe.no_self_changes()
+    found: dict[int, list[Finding]] = {}
+    for group in _groups(access):
+        asks = _asks(group, devices, enforce_mfa=enforce_mfa)
+        for n, hits in group.catch(asks).items():
+            found[n] = list(_report(_Subject(group, n), hits))
+    for n in sorted(found):
+        yield from found[n]
 
 
-class _Probe:
-    def __init__(self, access: Access, cls: UserClass) -> None:
+class _Group:
+    """Classes of users that one actor asks for: a stand-in, or a specific class's user."""
+
+    def __init__(self, access: Access, who: Actor, members: Sequence[int]) -> None:
         self.access = access
-        self.module = module = access.module
-        self.cls = cls
-        self.user = cls.representative
-        # Users of a class are interchangeable unless a policy names one of them: ask as an
-        # invented member, so that classes share their policies' verdicts (access.memo).
-        self.who: Actor = actor(self.user, module) if cls.specific else access.stand_in(self.user)
-        self.subjects = tuple(u.name for u in cls.members)
-        self.all = tuple(a.policy for a in cls.policies)
-        self.outside = (outside_grant(), *self.all)
-        self.mine = tuple(a.policy for a in cls.scaffolding)
-        self.ids = frozenset(map(id, self.all))
-        self.ids_outside = self.ids | {id(outside_grant())}
-        self.ids_mine = frozenset(map(id, self.mine))
-        self.identity = module.identity_account
-        self.self_arn = self.who.arn
-        self.others = self._other_users()
-
-    def ask(
-        self, policies: Sequence[Policy], action: str, resource: str, state: MfaState
-    ) -> Decision:
-        context = self.access.context(self.who, state, None)
-        request = probes.request(self.who, action, resource, context)
-        return evaluate(request, policies, self.access.memo)
-
-    def allowed(self, ids: frozenset[int], action: str, resource: str, state: MfaState) -> bool:
-        """Whether the policies `ids` allow it (quick; `ask` says which statements decide)."""
-        allows, denies = self.access.verdicts(self.who, action, resource, state)
-        return not ids.isdisjoint(allows) and ids.isdisjoint(denies)
-
-    def unguarded(self, action: str, resource: str, state: MfaState) -> bool:
-        """Whether no statement denies it: then any other policy that allows it makes it work."""
-        return self.ids.isdisjoint(self.access.verdicts(self.who, action, resource, state)[1])
-
-    def finding(
-        self, invariant: str, message: str, decision: Decision, *, allowed: bool
-    ) -> Finding:
-        return Finding(invariant, message, self.subjects, evidence(decision, allowed=allowed))
+        self.module = access.module
+        self.who = who
+        self.members = frozenset(members)
+        self.classes = {n: access.classes[n] for n in members}
+        self.ids = {n: access.class_ids(c) for n, c in self.classes.items()}
+        self.index = Index(self.ids)
+        self.mine = Index(
+            {n: frozenset(id(a.policy) for a in c.scaffolding) for n, c in self.classes.items()}
+        )
+        self.others = _other_users(access, who, self.classes.values())
 
     def device(self, name: str) -> str:
-        return f"arn:aws:iam::{self.identity}:mfa/{name}"
+        return f"arn:aws:iam::{self.module.identity_account}:mfa/{name}"
 
-    def _other_users(self) -> tuple[str, ...]:
-        """Another user's ARN: an invented one, and any the user's policies name in particular."""
-        found = [other_user(self.module)]
-        if self.cls.specific:
-            patterns = [
-                p
-                for policy in self.all
-                for s in policy.statements
-                for ps in (s.resources, s.not_resources)
-                if ps
-                for p in ps.patterns
-            ]
-            context = probes.context(self.who, "fresh")
-            found += [
-                u.arn
-                for u in self.module.users
-                if u.name != self.user.name
-                and any(matches(p, u.arn, "resource", context) for p in patterns)
-            ]
-        return tuple(found)
+    def shown(self, resource: str) -> str:
+        if resource == self.who.arn:
+            return "their own user"
+        if resource == other_user(self.module):
+            return "another user"
+        return resource
 
-    def enrol(self, devices: Sequence[str]) -> Iterator[Finding]:
-        targets: dict[str, tuple[str, ...]] = {"self": (self.self_arn,), "*": ("*",)}
-        targets["device"] = tuple(self.device(d) for d in (*devices, ANY_DEVICE))
-        opened = self.user.name in self.module.enrolment_open
-        if not opened:
-            yield from self._gate(targets)
-        for state, wanted in enrol_steps(opened=opened):
-            how = "with MFA" if state == "fresh" else "without MFA"
-            missing = [
-                (action, resource)
-                for action, target in wanted
-                for resource in targets[target]
-                if not self.allowed(self.ids, action, resource, state)
-            ]
-            if missing:
-                proof = [
-                    e
-                    for action, resource in missing
-                    for e in evidence(self.ask(self.all, action, resource, state), allowed=False)
-                ]
-                what = "; ".join(f"{a} on {_shown(r, self)}" for a, r in missing)
-                message = f"{how}, the user cannot enrol or manage their MFA device: {what}"
-                yield Finding("3", message, self.subjects, tuple(dict.fromkeys(proof)))
-        roles = [
-            role
-            for role in self._tier_roles()
-            if not self.allowed(self.ids, ASSUME_ROLE, role.arn, "absent")
-        ]
-        if roles:
-            decision = self.ask(self.all, ASSUME_ROLE, roles[0].arn, "absent")
-            yield self.finding(
-                "3",
-                "without MFA in their own policies, the user cannot call sts:AssumeRole on "
-                f"{', '.join(r.arn for r in roles)}: the AWS CLI's MFA prompt may then fail (AWS "
-                "does not document whether the MFA code counts for the caller's own policies)",
-                decision,
-                allowed=False,
-            )
+    def by_key(self, pick: Iterable[tuple[str, int]]) -> list[tuple[str, frozenset[int]]]:
+        """(key, the classes it was picked for), keys in first-picked order."""
+        found: dict[str, set[int]] = {}
+        for key, n in pick:
+            found.setdefault(key, set()).add(n)
+        return [(key, frozenset(holders)) for key, holders in found.items()]
 
-    def _gate(self, targets: dict[str, tuple[str, ...]]) -> Iterator[Finding]:
-        """A closed window: without MFA, something must deny creating and enabling a device."""
-        open_to: list[tuple[str, str, MfaState]] = []
-        for action, target in probes.GATED:
-            for resource in targets[target]:
-                state = next((s for s in NO_MFA if self.unguarded(action, resource, s)), None)
-                if state is not None:
-                    open_to.append((action, resource, state))
-        if open_to:
-            action, resource, state = open_to[0]
-            own = self.allowed(self.ids, action, resource, state)
-            decision = self.ask(self.all if own else self.outside, action, resource, state)
-            what = "; ".join(f"{a} on {_shown(r, self)}" for a, r, _ in open_to)
-            yield self.finding(
-                "3",
-                f"enrolment window closed, yet without MFA nothing denies {what}: stolen "
-                "long-term keys can enrol a device of their own and pass every MFA trust",
-                decision,
-                allowed=True,
-            )
-
-    def _tier_roles(self) -> list[Role]:
-        tiers = set(self.module.tiers_of(self.user))
-        return [role for role in self.module.roles if role.tier in tiers]
-
-    def nothing_else_without_mfa(self) -> Iterator[Finding]:
-        roles = {role.arn for role in self.module.roles}
-        gaps: dict[tuple[str, bool], tuple[Decision, list[str]]] = {}
-        for action, resource in self._no_mfa_probes():
-            if self._permitted_without_mfa(action.lower(), resource, roles):
-                continue
-            for state in NO_MFA:
-                if not self.unguarded(action, resource, state):
-                    continue
-                own = self.allowed(self.ids, action, resource, state)
-                entry = gaps.get((state, own))
-                if entry is None:  # the first such gap shows the statements at work
-                    decision = self.ask(self.all if own else self.outside, action, resource, state)
-                    entry = gaps[(state, own)] = (decision, [])
-                entry[1].append(f"{action} on {_shown(resource, self)}")
-                break
-        for (kind, own_allowed), (decision, items) in gaps.items():
-            how = "long-term keys" if kind == "absent" else "a session"
-            what = "; ".join(items[:_LISTED]) + (
-                f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
-            )
-            if own_allowed:
-                message = f"without MFA ({how}), the module's own policies allow: {what}"
-            else:
-                message = (
-                    f"without MFA ({how}), nothing denies: {what} "
-                    "(any other policy on the user that allows them makes them work)"
-                )
-            yield self.finding("3", message, decision, allowed=True)
-
-    def _permitted_without_mfa(self, action: str, resource: str, roles: set[str]) -> bool:
-        return permitted_without_mfa(action, resource, self.self_arn, roles)
-
-    def _no_mfa_probes(self) -> list[tuple[str, str]]:
-        sampled = probes.sampled_actions(self.all)
-        return no_mfa_probes(
-            self.self_arn, self.others, self.device(ANY_DEVICE), sampled, self.access
-        )
-
-    def only_their_own(self) -> Iterator[Finding]:
-        asks = own_asks(self.self_arn, self.others, self.device, lambda r: _shown(r, self))
-        for action, resource, message in asks:
-            if self.allowed(self.ids_mine, action, resource, "fresh"):
-                decision = self.ask(self.mine, action, resource, "fresh")
-                yield self.finding("4", message, decision, allowed=True)
-
-    def no_self_changes(self) -> Iterator[Finding]:
-        groups = [self.module.group(key) for key in self.user.groups]
-        own_policies = {a.name for a in self.cls.policies if a.kind == "customer"}
-        probes_ = self_changes(self.self_arn, self.module)
-        probes_ += [
-            (a, g.arn, f"their group {g.name}") for g in groups for a in probes.GROUP_POLICY_CHANGES
-        ]
-        probes_ += [
-            (a, arn, f"their policy {arn}")
-            for arn in sorted(own_policies)
-            for a in probes.POLICY_CHANGES
-        ]
-        for action, resource, what in probes_:
-            for state in WITH_AND_WITHOUT:
-                if self.unguarded(action, resource, state):
-                    decision = self.ask(self.outside, action, resource, state)
-                    yield self.finding(
-                        "4",
-                        f"the user can {action} on {what} once any policy allows it: "
-                        "no statement denies it",
-                        decision,
-                        allowed=True,
-                    )
+    def catch(self, asks: Iterable[Ask]) -> dict[int, list[Hit]]:
+        """Class position -> the questions whose answer makes a finding, in asking order."""
+        found: dict[int, list[Hit]] = {}
+        for ask in asks:
+            left = ask.askers
+            for state in ask.states:
+                if not left:
                     break
+                caught = self.caught(ask, state, left)
+                for n in caught:
+                    found.setdefault(n, []).append((ask, state))
+                left = left - caught
+        return found
+
+    def caught(self, ask: Ask, state: MfaState, askers: frozenset[int]) -> frozenset[int]:
+        """The `askers` whose answer to `ask` in `state` is the one that makes a finding."""
+        allows, denies = self.access.verdicts(self.who, ask.action, ask.resource, state)
+        index = self.mine if ask.finds == "granted" else self.index
+        return askers & index.answering(ask.finds, allows, denies)
 
 
-def enrol_steps(*, opened: bool) -> tuple[tuple[MfaState, tuple[tuple[str, str], ...]], ...]:
-    """What invariant 3 wants every user allowed: (state, (action, target) pairs), where a
-    target is "self", "*" or "device". Without MFA, enrolling a first device needs an open
-    window; the gate (probes.GATED) is asked of everyone else."""
-    return (
-        ("absent", probes.ENROL if opened else probes.ENROL_CLOSED),
-        ("fresh", probes.MANAGE_WITH_MFA),
+class Index:
+    """Classes of users by the policies they hold (class position -> policy ids), to tell
+    which of them give an answer from the ids of the policies that allow and that deny."""
+
+    def __init__(self, ids: Mapping[int, frozenset[int]]) -> None:
+        self.everyone = frozenset(ids)
+        holders: dict[int, set[int]] = {}
+        for n, held in ids.items():
+            for policy in held:
+                holders.setdefault(policy, set()).add(n)
+        self.holders = {policy: frozenset(h) for policy, h in holders.items()}
+        self.common = frozenset(p for p, h in holders.items() if len(h) == len(ids))
+        """The policies every class holds (the self-service policy on every group)."""
+
+    def holding(self, policies: frozenset[int]) -> frozenset[int]:
+        """The classes that hold one of `policies`."""
+        if not policies.isdisjoint(self.common):
+            return self.everyone
+        return frozenset().union(*(self.holders.get(p, ()) for p in policies))
+
+    def answering(
+        self, answer: Answer, allows: frozenset[int], denies: frozenset[int]
+    ) -> frozenset[int]:
+        """The classes whose answer is `answer`: a class is allowed when one of its policies
+        allows and none denies."""
+        denied = self.holding(denies)
+        if answer == "unguarded":
+            return self.everyone - denied
+        allowed = self.holding(allows) - denied if denied is not self.everyone else frozenset()
+        return allowed if answer == "granted" else self.everyone - allowed
+
+
+def _groups(access: Access) -> Iterator[_Group]:
+    shared: dict[Actor, list[int]] = {}
+    for n, cls in enumerate(access.classes):
+        if cls.specific:
+            yield _Group(access, access.actor(cls.representative), (n,))
+        else:
+            shared.setdefault(access.stand_in(cls.representative), []).append(n)
+    for who, members in shared.items():
+        yield _Group(access, who, members)
+
+
+def _other_users(access: Access, who: Actor, classes: Iterable[UserClass]) -> tuple[str, ...]:
+    """Another user's ARN: an invented one, and any a specific class's policies name."""
+    found = [other_user(access.module)]
+    for cls in classes:
+        if not cls.specific:
+            continue
+        patterns = [
+            p
+            for a in cls.policies
+            for s in a.policy.statements
+            for ps in (s.resources, s.not_resources)
+            if ps
+            for p in ps.patterns
+        ]
+        context = probes.context(who, "fresh")
+        found += [
+            u.arn
+            for u in access.module.users
+            if u.name != cls.representative.name
+            and any(matches(p, u.arn, "resource", context) for p in patterns)
+        ]
+    return tuple(found)
+
+
+def _asks(
+    group: _Group, devices: Mapping[int, Sequence[str]], *, enforce_mfa: bool
+) -> Iterator[Ask]:
+    yield from _enrol_asks(group, devices)
+    if enforce_mfa:
+        yield from _nothing_else_asks(group)
+    yield from _own_asks(group)
+    yield from _self_change_asks(group)
+
+
+def _enrol_asks(group: _Group, devices: Mapping[int, Sequence[str]]) -> Iterator[Ask]:
+    """Invariant 3's enrolment: the gate on closed windows, what everyone must be allowed
+    (enrolling a first device without MFA needs an open window), sts:AssumeRole on the roles
+    of their tiers without MFA in their own policies."""
+    everyone = group.members
+    opened = frozenset(
+        n for n, c in group.classes.items() if c.representative.name in group.module.enrolment_open
     )
+    closed = everyone - opened
+    own = group.by_key((name, n) for n in sorted(everyone) for name in devices.get(n, ()))
+    targets: dict[str, list[tuple[str, frozenset[int]]]] = {
+        "self": [(group.who.arn, everyone)],
+        "*": [("*", everyone)],
+        "device": [
+            *((group.device(name), holders) for name, holders in sorted(own)),
+            (group.device(ANY_DEVICE), everyone),
+        ],
+    }
+    for action, target in probes.GATED:
+        for resource, askers in targets[target]:
+            yield Ask("gate", action, resource, NO_MFA, "unguarded", askers & closed)
+    for windows, wanted_without in ((opened, probes.ENROL), (closed, probes.ENROL_CLOSED)):
+        steps: tuple[tuple[MfaState, tuple[tuple[str, str], ...]], ...] = (
+            ("absent", wanted_without),
+            ("fresh", probes.MANAGE_WITH_MFA),
+        )
+        for state, wanted in steps:
+            for action, target in wanted:
+                for resource, askers in targets[target]:
+                    yield Ask("enrol", action, resource, (state,), "refused", askers & windows)
+    in_tier = dict(
+        group.by_key(
+            (tier, n)
+            for n, c in group.classes.items()
+            for tier in group.module.tiers_of(c.representative)
+        )
+    )
+    for role in group.module.roles:
+        askers = in_tier.get(role.tier or "", frozenset())
+        yield Ask("roles", ASSUME_ROLE, role.arn, ("absent",), "refused", askers)
+
+
+def _nothing_else_asks(group: _Group) -> Iterator[Ask]:
+    """Invariant 3 with enforce_mfa, without MFA: everything on users, devices, other services
+    (and the actions the class's policies name, wildcards sampled), sts:AssumeRole on roles."""
+    access = group.access
+    everyone = group.members
+    me = group.who.arn
+    sampled: dict[str, frozenset[int]] = {}
+    for policy_id, holders in group.index.holders.items():
+        for action in _sampled(access.policy(policy_id)):
+            sampled[action] = sampled.get(action, frozenset()) | holders
+    asks = [
+        (a, r, everyone)
+        for a in probes.USER_ACTIONS
+        for r in (me, *group.others)
+        if r == me or a not in probes.SELF_ONLY
+    ]
+    asks += [(a, group.device(ANY_DEVICE), everyone) for a in probes.MFA_DEVICE_ACTIONS]
+    asks += [(a, "*", everyone) for a in probes.OTHER_SERVICES if a.lower() not in UNSAMPLED]
+    asks += [(a, "*", holders) for a, holders in sorted(sampled.items())]
+    asks += [(ASSUME_ROLE, arn, everyone) for arn in access.role_targets]
+    roles = {role.arn for role in group.module.roles}
+    for action, resource, askers in asks:
+        if not permitted_without_mfa(action.lower(), resource, me, roles):
+            yield Ask("nothing_else", action, resource, NO_MFA, "unguarded", askers)
+
+
+def _sampled(policy: Policy) -> list[str]:
+    return [a for a in probes.sampled_actions((policy,)) if a.lower() not in UNSAMPLED]
 
 
 def permitted_without_mfa(action: str, resource: str, self_arn: str, roles: set[str]) -> bool:
@@ -278,67 +295,174 @@ def permitted_without_mfa(action: str, resource: str, self_arn: str, roles: set[
     return action == "sts:assumerole" and resource in roles
 
 
-def no_mfa_probes(
-    self_arn: str, others: Sequence[str], device: str, sampled: Sequence[str], access: Access
-) -> list[tuple[str, str]]:
-    """What invariant 3 asks without MFA: everything on users, devices, other services (and
-    the actions the class's policies name, `sampled`), sts:AssumeRole on roles."""
-    found = [
-        (a, r)
-        for a in probes.USER_ACTIONS
-        for r in (self_arn, *others)
-        if r == self_arn or a not in probes.SELF_ONLY
-    ]
-    found += [(a, device) for a in probes.MFA_DEVICE_ACTIONS]
-    found += [(a, "*") for a in (*probes.OTHER_SERVICES, *sampled) if a.lower() not in UNSAMPLED]
-    found += [(ASSUME_ROLE, arn) for arn in access.role_targets]
-    return found
-
-
-UNSAMPLED = {a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, ASSUME_ROLE)}
-"""Actions no_mfa_probes asks about on their own resources, not on `*`."""
-
-
-def own_asks(
-    self_arn: str,
-    others: Sequence[str],
-    device: Callable[[str], str],
-    shown: Callable[[str], str],
-) -> list[tuple[str, str, str]]:
-    """Invariant 4's (action, resource, message): on other users, more than the safe actions
-    on their own user, on any MFA device."""
+def _own_asks(group: _Group) -> Iterator[Ask]:
+    """Invariant 4, with what mfagen grants and fresh MFA: nothing on other users, nothing but
+    the safe actions on their own user, nothing on any MFA device."""
+    me = group.who.arn
     asks: list[tuple[str, str, str]] = []
     for action in probes.USER_ACTIONS:
         if action not in probes.SELF_ONLY:
-            asks += [(action, other, f"the user may {action} on {shown(other)}")
-                     for other in others]  # fmt: skip
+            asks += [(action, other, f"the user may {action} on {group.shown(other)}")
+                     for other in group.others]  # fmt: skip
         if action.lower() not in probes.OWN_USER_SAFE:
-            message = (
+            words = (
                 f"the user may {action} on their own user: more than reading it and "
                 "managing their credentials and MFA devices"
             )
-            asks.append((action, self_arn, message))
-    someone_else = device("someone-elses-device")
+            asks.append((action, me, words))
+    someone_else = group.device("someone-elses-device")
     asks += [
         (action, someone_else, f"the user may {action} on any MFA device, another user's too")
         for action in probes.MFA_DEVICE_ACTIONS
         if action != "iam:CreateVirtualMFADevice"
     ]
-    return asks
+    for action, resource, words in asks:
+        yield Ask("own", action, resource, ("fresh",), "granted", group.members, words)
 
 
-def self_changes(self_arn: str, module: Module) -> list[tuple[str, str, str]]:
-    """Invariant 4's changes every user is asked about: their own user, every group's members."""
-    found = [(a, self_arn, "their own user") for a in probes.OWN_CHANGES]
-    found += [
-        (a, g.arn, f"group {g.name}") for g in module.groups for a in probes.MEMBERSHIP_CHANGES
+def _self_change_asks(group: _Group) -> Iterator[Ask]:
+    """Invariant 4, with and without MFA: something denies changing their own user, any
+    group's members, their groups' policies and their customer managed policies."""
+    module = group.module
+    everyone = group.members
+    asks = [(a, group.who.arn, "their own user", everyone) for a in probes.OWN_CHANGES]
+    asks += [
+        (a, g.arn, f"group {g.name}", everyone)
+        for g in module.groups
+        for a in probes.MEMBERSHIP_CHANGES
     ]
-    return found
+    members = sorted(group.classes.items())
+    for key, holders in group.by_key(
+        (key, n) for n, c in members for key in c.representative.groups
+    ):
+        g = module.group(key)
+        asks += [(a, g.arn, f"their group {g.name}", holders) for a in probes.GROUP_POLICY_CHANGES]
+    customer = group.by_key(
+        (a.name, n) for n, c in members for a in c.policies if a.kind == "customer"
+    )
+    for arn, holders in sorted(customer):
+        asks += [(a, arn, f"their policy {arn}", holders) for a in probes.POLICY_CHANGES]
+    for action, resource, what, askers in asks:
+        words = f"the user can {action} on {what} once any policy allows it: no statement denies it"
+        yield Ask("self_change", action, resource, WITH_AND_WITHOUT, "unguarded", askers, words)
 
 
-def _shown(resource: str, probe: _Probe) -> str:
-    if resource == probe.self_arn:
-        return "their own user"
-    if resource == other_user(probe.module):
-        return "another user"
-    return resource
+class _Subject:
+    """One class of users caught by some question: its findings, with their evidence."""
+
+    def __init__(self, group: _Group, n: int) -> None:
+        cls = group.classes[n]
+        self.group = group
+        self.who = group.who
+        self.memo = group.access.memo
+        self.context = group.access.context
+        self.subjects = tuple(u.name for u in cls.members)
+        self.all = tuple(a.policy for a in cls.policies)
+        self.outside = (outside_grant(), *self.all)
+        self.mine = tuple(a.policy for a in cls.scaffolding)
+        self.ids = group.ids[n]
+
+    def ask(self, policies: Sequence[Policy], ask: Ask, state: MfaState) -> Decision:
+        context = self.context(self.who, state, None)
+        request = probes.request(self.who, ask.action, ask.resource, context)
+        return evaluate(request, policies, self.memo)
+
+    def allowed(self, ask: Ask, state: MfaState) -> bool:
+        """Whether the class's own policies allow it."""
+        allows, denies = self.group.access.verdicts(self.who, ask.action, ask.resource, state)
+        return not self.ids.isdisjoint(allows) and self.ids.isdisjoint(denies)
+
+    def finding(
+        self, invariant: str, message: str, decision: Decision, *, allowed: bool
+    ) -> Finding:
+        return Finding(invariant, message, self.subjects, evidence(decision, allowed=allowed))
+
+    def listed(self, hits: Sequence[Hit]) -> str:
+        return "; ".join(f"{ask.action} on {self.group.shown(ask.resource)}" for ask, _ in hits)
+
+
+def _report(subject: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+    parts: dict[str, list[Hit]] = {}
+    for hit in hits:
+        parts.setdefault(hit[0].part, []).append(hit)
+    for part, report in _REPORTS.items():
+        if part in parts:
+            yield from report(subject, parts[part])
+
+
+def _gate(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+    ask, state = hits[0]
+    decision = s.ask(s.all if s.allowed(ask, state) else s.outside, ask, state)
+    yield s.finding(
+        "3",
+        f"enrolment window closed, yet without MFA nothing denies {s.listed(hits)}: stolen "
+        "long-term keys can enrol a device of their own and pass every MFA trust",
+        decision,
+        allowed=True,
+    )
+
+
+def _enrol(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+    by_state: dict[MfaState, list[Hit]] = {}
+    for hit in hits:
+        by_state.setdefault(hit[1], []).append(hit)
+    for state, missing in by_state.items():
+        how = "with MFA" if state == "fresh" else "without MFA"
+        proof = [e for ask, _ in missing for e in evidence(s.ask(s.all, ask, state), allowed=False)]
+        message = f"{how}, the user cannot enrol or manage their MFA device: {s.listed(missing)}"
+        yield Finding("3", message, s.subjects, tuple(dict.fromkeys(proof)))
+
+
+def _roles(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+    ask, state = hits[0]
+    yield s.finding(
+        "3",
+        "without MFA in their own policies, the user cannot call sts:AssumeRole on "
+        f"{', '.join(a.resource for a, _ in hits)}: the AWS CLI's MFA prompt may then fail (AWS "
+        "does not document whether the MFA code counts for the caller's own policies)",
+        s.ask(s.all, ask, state),
+        allowed=False,
+    )
+
+
+def _nothing_else(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+    gaps: dict[tuple[MfaState, bool], tuple[Decision, list[Hit]]] = {}
+    for ask, state in hits:
+        own = s.allowed(ask, state)
+        entry = gaps.get((state, own))
+        if entry is None:  # the first such gap shows the statements at work
+            entry = gaps[(state, own)] = (s.ask(s.all if own else s.outside, ask, state), [])
+        entry[1].append((ask, state))
+    for (state, own), (decision, items) in gaps.items():
+        how = "long-term keys" if state == "absent" else "a session"
+        what = s.listed(items[:_LISTED]) + (
+            f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
+        )
+        if own:
+            message = f"without MFA ({how}), the module's own policies allow: {what}"
+        else:
+            message = (
+                f"without MFA ({how}), nothing denies: {what} "
+                "(any other policy on the user that allows them makes them work)"
+            )
+        yield s.finding("3", message, decision, allowed=True)
+
+
+def _own(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+    for ask, state in hits:
+        yield s.finding("4", ask.words, s.ask(s.mine, ask, state), allowed=True)
+
+
+def _self_change(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+    for ask, state in hits:
+        yield s.finding("4", ask.words, s.ask(s.outside, ask, state), allowed=True)
+
+
+_REPORTS = {
+    "gate": _gate,
+    "enrol": _enrol,
+    "roles": _roles,
+    "nothing_else": _nothing_else,
+    "own": _own,
+    "self_change": _self_change,
+}
