@@ -143,7 +143,7 @@ def _tiers(config: Config) -> Iterator[Finding]:
             yield Finding(
                 loc,
                 "this tier grants nothing",
-                "give it a preset (admin, poweruser, readonly, s3), managed_policies or statements",
+                f"give it a preset ({', '.join(PRESETS)}), managed_policies or statements",
             )
         yield from _references(config.accounts, tier.accounts or [], (*loc, "accounts"), "account")
         if tier.accounts == []:

@@ -7,7 +7,7 @@ to each other (references, uniqueness, quotas) live in `checks.py`.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -32,6 +32,12 @@ PRESETS: dict[str, str] = {
     "readonly": "arn:aws:iam::aws:policy/ReadOnlyAccess",
     "s3": "arn:aws:iam::aws:policy/AmazonS3FullAccess",
 }
+"""The tier presets, the one list of them: short name -> the AWS managed policy it grants."""
+
+if TYPE_CHECKING:
+    Preset = str
+else:
+    Preset = Literal[tuple(PRESETS)]
 
 MIN_MFA_AGE, MAX_MFA_AGE = 60, 129600
 
@@ -337,9 +343,12 @@ class Tier(Model):
 
     description: Description | None = None
     """The role's description in IAM."""
-    preset: Literal["admin", "poweruser", "readonly", "s3"] | None = None
-    """An AWS managed policy: AdministratorAccess, PowerUserAccess, ReadOnlyAccess or
-    AmazonS3FullAccess."""
+    preset: Preset | None = Field(
+        None,
+        description="An AWS managed policy: "
+        + ", ".join(f"{short} ({arn.rsplit('/', 1)[1]})" for short, arn in PRESETS.items())
+        + ".",
+    )
     managed_policies: list[PolicyArn] = []
     """More managed policy ARNs for the role."""
     statements: list[Statement] = []

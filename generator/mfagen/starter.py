@@ -9,7 +9,7 @@ from typing import Any
 
 from mfagen import render
 from mfagen.errors import OutputError
-from mfagen.models import Config
+from mfagen.models import PRESETS, Config
 
 
 def json_schema() -> dict[str, Any]:
@@ -28,7 +28,9 @@ def schema_text() -> str:
 
 def starter(identity_id: str, organization: str = "my-org", region: str = "eu-west-1") -> str:
     template = render.environment().get_template("init/accounts.yaml.j2")
-    text: str = template.render(identity_id=identity_id, organization=organization, region=region)
+    text: str = template.render(
+        identity_id=identity_id, organization=organization, region=region, presets=list(PRESETS)
+    )
     return text
 
 

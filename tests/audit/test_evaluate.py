@@ -14,6 +14,7 @@ import pytest
 from mfagen.audit.policy.evaluate import Policy, Request, StatementRef, assume_role, evaluate
 from mfagen.audit.policy.grammar import PolicyError, compile_policy
 from mfagen.audit.policy.managed import managed_policy, outside_grant
+from mfagen.models import PRESETS
 
 WHERE = StatementRef("test.tf", 1, "aws_iam_policy.test", "test", "", "")
 ALICE = "arn:aws:iam::111111111111:user/alice"
@@ -437,3 +438,10 @@ def test_opaque_policies_are_marked() -> None:
 def test_malformed_policies_are_refused(statement: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         policy(statement)
+
+
+@pytest.mark.parametrize("arn", PRESETS.values(), ids=PRESETS.keys())
+def test_the_audit_models_every_preset_policy(arn: str) -> None:
+    """A new preset needs its published document in managed.KNOWN, or the audit treats it
+    as opaque: as allowing anything."""
+    assert not managed_policy(arn, WHERE).opaque
