@@ -216,7 +216,7 @@ def test_self_service_finds_nothing_in_a_sound_module_and_names_only_the_culprit
 def test_the_index_tells_the_classes_that_give_an_answer_as_each_class_would() -> None:
     """selfservice.Index's set algebra against each class asked on its own: every choice of
     one to three classes, each holding policy 0 (everyone's) and some of policies 1 and 2,
-    and every set of allowing and of denying policies (3 is nobody's)."""
+    every set of allowing and of denying policies (3 is nobody's), asked of every subset."""
     subsets = [frozenset(p for p in range(4) if bits >> p & 1) for bits in range(16)]
     holdings = [frozenset({0}), frozenset({0, 1}), frozenset({0, 2}), frozenset({0, 1, 2})]
 
@@ -231,7 +231,11 @@ def test_the_index_tells_the_classes_that_give_an_answer_as_each_class_would() -
     choices = [c for size in (1, 2, 3) for c in itertools.combinations(holdings, size)]
     for classes in choices:
         index = selfservice.Index(dict(enumerate(classes)))
-        for allows, denies in itertools.product(subsets, repeat=2):
+        positions = range(len(classes))
+        askers = [
+            frozenset(n for n in positions if bits >> n & 1) for bits in range(1, 1 << len(classes))
+        ]
+        for among, allows, denies in itertools.product(askers, subsets, subsets):
             for finds in ("refused", "unguarded", "granted"):
-                want = {n for n, held in enumerate(classes) if alone(finds, held, allows, denies)}
-                assert index.answering(finds, allows, denies) == want
+                want = {n for n in among if alone(finds, classes[n], allows, denies)}
+                assert index.answering(finds, allows, denies, among) == want

@@ -22,9 +22,9 @@ behind its finding.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from mfagen.audit.checks import probes
 from mfagen.audit.checks.access import Access
@@ -36,12 +36,14 @@ from mfagen.audit.policy.managed import outside_grant
 from mfagen.audit.policy.matching import matches
 from mfagen.iam import ASSUME_ROLE
 
-ANY_DEVICE = "mfagen-audit-any-name"
-WITH_AND_WITHOUT: tuple[MfaState, ...] = ("fresh", "absent")
-UNSAMPLED = {a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, ASSUME_ROLE)}
+_ANY_DEVICE = "mfagen-audit-any-name"
+_WITH_AND_WITHOUT: tuple[MfaState, ...] = ("fresh", "absent")
+_UNSAMPLED = {a.lower() for a in (*probes.USER_ACTIONS, *probes.MFA_DEVICE_ACTIONS, ASSUME_ROLE)}
 """Actions invariant 3 asks about on their own resources, not on `*`."""
 _LISTED = 12
 
+Part = Literal["gate", "enrol", "roles", "nothing_else", "own", "self_change"]
+"""The finding a question feeds (each has its report in _REPORTS)."""
 Answer = Literal["refused", "unguarded", "granted"]
 """What makes a finding: `refused`, none of the class's policies allows it or one denies it;
 `unguarded`, none of them denies it (then any other policy that allows it makes it work);
@@ -52,8 +54,7 @@ Answer = Literal["refused", "unguarded", "granted"]
 class Ask:
     """One question of a check, for the classes `askers` (positions in Access.classes)."""
 
-    part: str
-    """The finding it feeds (a key of _REPORTS)."""
+    part: Part
     action: str
     resource: str
     states: tuple[MfaState, ...]
@@ -64,7 +65,11 @@ class Ask:
     """The finding's message, for the parts that report each question on its own."""
 
 
-Hit = tuple[Ask, MfaState]
+class Hit(NamedTuple):
+    """A question and the MFA state in which it caught a class."""
+
+    ask: Ask
+    state: MfaState
 
 
 def check(
@@ -78,7 +83,7 @@ def check(
     for group in _groups(access):
         asks = _asks(group, devices, enforce_mfa=enforce_mfa)
         for n, hits in group.catch(asks).items():
-            found[n] = list(_report(_Subject(group, n), hits))
+            found[n] = list(_report(_Caught(group, n), hits))
     for n in sorted(found):
         yield from found[n]
 
@@ -93,28 +98,23 @@ class _Group:
         self.members = frozenset(members)
         self.classes = {n: access.classes[n] for n in members}
         self.ids = {n: access.class_ids(c) for n, c in self.classes.items()}
-        self.index = Index(self.ids)
-        self.mine = Index(
+        self.by_policies = Index(self.ids)
+        self.by_scaffolding = Index(
             {n: frozenset(id(a.policy) for a in c.scaffolding) for n, c in self.classes.items()}
         )
         self.others = _other_users(access, who, self.classes.values())
 
     def device(self, name: str) -> str:
+        """The ARN of the identity account's MFA device `name`."""
         return f"arn:aws:iam::{self.module.identity_account}:mfa/{name}"
 
     def shown(self, resource: str) -> str:
+        """A resource as a finding names it."""
         if resource == self.who.arn:
             return "their own user"
         if resource == other_user(self.module):
             return "another user"
         return resource
-
-    def by_key(self, pick: Iterable[tuple[str, int]]) -> list[tuple[str, frozenset[int]]]:
-        """(key, the classes it was picked for), keys in first-picked order."""
-        found: dict[str, set[int]] = {}
-        for key, n in pick:
-            found.setdefault(key, set()).add(n)
-        return [(key, frozenset(holders)) for key, holders in found.items()]
 
     def catch(self, asks: Iterable[Ask]) -> dict[int, list[Hit]]:
         """Class position -> the questions whose answer makes a finding, in asking order."""
@@ -126,15 +126,15 @@ class _Group:
                     break
                 caught = self.caught(ask, state, left)
                 for n in caught:
-                    found.setdefault(n, []).append((ask, state))
+                    found.setdefault(n, []).append(Hit(ask, state))
                 left = left - caught
         return found
 
     def caught(self, ask: Ask, state: MfaState, askers: frozenset[int]) -> frozenset[int]:
         """The `askers` whose answer to `ask` in `state` is the one that makes a finding."""
         allows, denies = self.access.verdicts(self.who, ask.action, ask.resource, state)
-        index = self.mine if ask.finds == "granted" else self.index
-        return askers & index.answering(ask.finds, allows, denies)
+        index = self.by_scaffolding if ask.finds == "granted" else self.by_policies
+        return index.answering(ask.finds, allows, denies, askers)
 
 
 class Index:
@@ -142,31 +142,35 @@ class Index:
     which of them give an answer from the ids of the policies that allow and that deny."""
 
     def __init__(self, ids: Mapping[int, frozenset[int]]) -> None:
-        self.everyone = frozenset(ids)
         holders: dict[int, set[int]] = {}
         for n, held in ids.items():
             for policy in held:
                 holders.setdefault(policy, set()).add(n)
         self.holders = {policy: frozenset(h) for policy, h in holders.items()}
-        self.common = frozenset(p for p, h in holders.items() if len(h) == len(ids))
-        """The policies every class holds (the self-service policy on every group)."""
 
-    def holding(self, policies: frozenset[int]) -> frozenset[int]:
-        """The classes that hold one of `policies`."""
-        if not policies.isdisjoint(self.common):
-            return self.everyone
-        return frozenset().union(*(self.holders.get(p, ()) for p in policies))
+    def holding(self, policies: frozenset[int], among: frozenset[int]) -> frozenset[int]:
+        """The classes of `among` that hold one of `policies`."""
+        found = (among & self.holders[p] for p in policies if p in self.holders)
+        return frozenset().union(*found)
 
     def answering(
-        self, answer: Answer, allows: frozenset[int], denies: frozenset[int]
+        self, answer: Answer, allows: frozenset[int], denies: frozenset[int], among: frozenset[int]
     ) -> frozenset[int]:
-        """The classes whose answer is `answer`: a class is allowed when one of its policies
-        allows and none denies."""
-        denied = self.holding(denies)
+        """The classes of `among` whose answer is `answer`: a class is allowed when one of its
+        policies allows and none denies."""
+        denied = self.holding(denies, among)
         if answer == "unguarded":
-            return self.everyone - denied
-        allowed = self.holding(allows) - denied if denied is not self.everyone else frozenset()
-        return allowed if answer == "granted" else self.everyone - allowed
+            return among - denied
+        allowed = self.holding(allows, among) - denied
+        return allowed if answer == "granted" else among - allowed
+
+
+def _by_key(pick: Iterable[tuple[str, int]]) -> dict[str, frozenset[int]]:
+    """key -> the classes it was picked for."""
+    found: dict[str, set[int]] = {}
+    for key, n in pick:
+        found.setdefault(key, set()).add(n)
+    return {key: frozenset(holders) for key, holders in found.items()}
 
 
 def _groups(access: Access) -> Iterator[_Group]:
@@ -223,13 +227,13 @@ def _enrol_asks(group: _Group, devices: Mapping[int, Sequence[str]]) -> Iterator
         n for n, c in group.classes.items() if c.representative.name in group.module.enrolment_open
     )
     closed = everyone - opened
-    own = group.by_key((name, n) for n in sorted(everyone) for name in devices.get(n, ()))
+    own = _by_key((name, n) for n in sorted(everyone) for name in devices.get(n, ()))
     targets: dict[str, list[tuple[str, frozenset[int]]]] = {
         "self": [(group.who.arn, everyone)],
         "*": [("*", everyone)],
         "device": [
-            *((group.device(name), holders) for name, holders in sorted(own)),
-            (group.device(ANY_DEVICE), everyone),
+            *((group.device(name), own[name]) for name in sorted(own)),
+            (group.device(_ANY_DEVICE), everyone),
         ],
     }
     for action, target in probes.GATED:
@@ -244,16 +248,14 @@ def _enrol_asks(group: _Group, devices: Mapping[int, Sequence[str]]) -> Iterator
             for action, target in wanted:
                 for resource, askers in targets[target]:
                     yield Ask("enrol", action, resource, (state,), "refused", askers & windows)
-    in_tier = dict(
-        group.by_key(
-            (tier, n)
-            for n, c in group.classes.items()
-            for tier in group.module.tiers_of(c.representative)
-        )
+    in_tier = _by_key(
+        (tier, n)
+        for n, c in group.classes.items()
+        for tier in group.module.tiers_of(c.representative)
     )
     for role in group.module.roles:
-        askers = in_tier.get(role.tier or "", frozenset())
-        yield Ask("roles", ASSUME_ROLE, role.arn, ("absent",), "refused", askers)
+        if role.tier in in_tier:
+            yield Ask("roles", ASSUME_ROLE, role.arn, ("absent",), "refused", in_tier[role.tier])
 
 
 def _nothing_else_asks(group: _Group) -> Iterator[Ask]:
@@ -263,7 +265,7 @@ def _nothing_else_asks(group: _Group) -> Iterator[Ask]:
     everyone = group.members
     me = group.who.arn
     sampled: dict[str, frozenset[int]] = {}
-    for policy_id, holders in group.index.holders.items():
+    for policy_id, holders in group.by_policies.holders.items():
         for action in _sampled(access.policy(policy_id)):
             sampled[action] = sampled.get(action, frozenset()) | holders
     asks = [
@@ -272,21 +274,21 @@ def _nothing_else_asks(group: _Group) -> Iterator[Ask]:
         for r in (me, *group.others)
         if r == me or a not in probes.SELF_ONLY
     ]
-    asks += [(a, group.device(ANY_DEVICE), everyone) for a in probes.MFA_DEVICE_ACTIONS]
-    asks += [(a, "*", everyone) for a in probes.OTHER_SERVICES if a.lower() not in UNSAMPLED]
-    asks += [(a, "*", holders) for a, holders in sorted(sampled.items())]
+    asks += [(a, group.device(_ANY_DEVICE), everyone) for a in probes.MFA_DEVICE_ACTIONS]
+    asks += [(a, "*", everyone) for a in probes.OTHER_SERVICES if a.lower() not in _UNSAMPLED]
+    asks += [(a, "*", sampled[a]) for a in sorted(sampled)]
     asks += [(ASSUME_ROLE, arn, everyone) for arn in access.role_targets]
     roles = {role.arn for role in group.module.roles}
     for action, resource, askers in asks:
-        if not permitted_without_mfa(action.lower(), resource, me, roles):
+        if not _permitted_without_mfa(action.lower(), resource, me, roles):
             yield Ask("nothing_else", action, resource, NO_MFA, "unguarded", askers)
 
 
 def _sampled(policy: Policy) -> list[str]:
-    return [a for a in probes.sampled_actions((policy,)) if a.lower() not in UNSAMPLED]
+    return [a for a in probes.sampled_actions((policy,)) if a.lower() not in _UNSAMPLED]
 
 
-def permitted_without_mfa(action: str, resource: str, self_arn: str, roles: set[str]) -> bool:
+def _permitted_without_mfa(action: str, resource: str, self_arn: str, roles: set[str]) -> bool:
     """What invariant 3 lets a user do without MFA (`action` in lower case)."""
     if action in probes.NO_MFA_ANYWHERE:
         return True
@@ -332,23 +334,21 @@ def _self_change_asks(group: _Group) -> Iterator[Ask]:
         for a in probes.MEMBERSHIP_CHANGES
     ]
     members = sorted(group.classes.items())
-    for key, holders in group.by_key(
-        (key, n) for n, c in members for key in c.representative.groups
-    ):
+    for key, holders in _by_key(
+        (k, n) for n, c in members for k in c.representative.groups
+    ).items():
         g = module.group(key)
         asks += [(a, g.arn, f"their group {g.name}", holders) for a in probes.GROUP_POLICY_CHANGES]
-    customer = group.by_key(
-        (a.name, n) for n, c in members for a in c.policies if a.kind == "customer"
-    )
-    for arn, holders in sorted(customer):
-        asks += [(a, arn, f"their policy {arn}", holders) for a in probes.POLICY_CHANGES]
+    customer = _by_key((a.name, n) for n, c in members for a in c.policies if a.kind == "customer")
+    for arn in sorted(customer):
+        asks += [(a, arn, f"their policy {arn}", customer[arn]) for a in probes.POLICY_CHANGES]
     for action, resource, what, askers in asks:
         words = f"the user can {action} on {what} once any policy allows it: no statement denies it"
-        yield Ask("self_change", action, resource, WITH_AND_WITHOUT, "unguarded", askers, words)
+        yield Ask("self_change", action, resource, _WITH_AND_WITHOUT, "unguarded", askers, words)
 
 
-class _Subject:
-    """One class of users caught by some question: its findings, with their evidence."""
+class _Caught:
+    """A class of users some question caught: to word its findings, with their evidence."""
 
     def __init__(self, group: _Group, n: int) -> None:
         cls = group.classes[n]
@@ -357,12 +357,14 @@ class _Subject:
         self.memo = group.access.memo
         self.context = group.access.context
         self.subjects = tuple(u.name for u in cls.members)
-        self.all = tuple(a.policy for a in cls.policies)
-        self.outside = (outside_grant(), *self.all)
-        self.mine = tuple(a.policy for a in cls.scaffolding)
+        self.policies = tuple(a.policy for a in cls.policies)
+        self.outside = (outside_grant(), *self.policies)
+        """Its policies and one allowing everything (what invariant 3 guards against)."""
+        self.scaffolding = tuple(a.policy for a in cls.scaffolding)
         self.ids = group.ids[n]
 
-    def ask(self, policies: Sequence[Policy], ask: Ask, state: MfaState) -> Decision:
+    def decide(self, policies: Sequence[Policy], ask: Ask, state: MfaState) -> Decision:
+        """The question evaluated in full, for the statements that decide it."""
         context = self.context(self.who, state, None)
         request = probes.request(self.who, ask.action, ask.resource, context)
         return evaluate(request, policies, self.memo)
@@ -378,21 +380,22 @@ class _Subject:
         return Finding(invariant, message, self.subjects, evidence(decision, allowed=allowed))
 
     def listed(self, hits: Sequence[Hit]) -> str:
+        """The questions as a finding lists them."""
         return "; ".join(f"{ask.action} on {self.group.shown(ask.resource)}" for ask, _ in hits)
 
 
-def _report(subject: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
-    parts: dict[str, list[Hit]] = {}
+def _report(caught: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
+    parts: dict[Part, list[Hit]] = {}
     for hit in hits:
-        parts.setdefault(hit[0].part, []).append(hit)
+        parts.setdefault(hit.ask.part, []).append(hit)
     for part, report in _REPORTS.items():
         if part in parts:
-            yield from report(subject, parts[part])
+            yield from report(caught, parts[part])
 
 
-def _gate(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _gate(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     ask, state = hits[0]
-    decision = s.ask(s.all if s.allowed(ask, state) else s.outside, ask, state)
+    decision = s.decide(s.policies if s.allowed(ask, state) else s.outside, ask, state)
     yield s.finding(
         "3",
         f"enrolment window closed, yet without MFA nothing denies {s.listed(hits)}: stolen "
@@ -402,37 +405,44 @@ def _gate(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
     )
 
 
-def _enrol(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _enrol(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     by_state: dict[MfaState, list[Hit]] = {}
     for hit in hits:
-        by_state.setdefault(hit[1], []).append(hit)
+        by_state.setdefault(hit.state, []).append(hit)
     for state, missing in by_state.items():
         how = "with MFA" if state == "fresh" else "without MFA"
-        proof = [e for ask, _ in missing for e in evidence(s.ask(s.all, ask, state), allowed=False)]
+        proof = [
+            e
+            for ask, _ in missing
+            for e in evidence(s.decide(s.policies, ask, state), allowed=False)
+        ]
         message = f"{how}, the user cannot enrol or manage their MFA device: {s.listed(missing)}"
         yield Finding("3", message, s.subjects, tuple(dict.fromkeys(proof)))
 
 
-def _roles(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _roles(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     ask, state = hits[0]
     yield s.finding(
         "3",
         "without MFA in their own policies, the user cannot call sts:AssumeRole on "
         f"{', '.join(a.resource for a, _ in hits)}: the AWS CLI's MFA prompt may then fail (AWS "
         "does not document whether the MFA code counts for the caller's own policies)",
-        s.ask(s.all, ask, state),
+        s.decide(s.policies, ask, state),
         allowed=False,
     )
 
 
-def _nothing_else(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _nothing_else(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     gaps: dict[tuple[MfaState, bool], tuple[Decision, list[Hit]]] = {}
     for ask, state in hits:
         own = s.allowed(ask, state)
         entry = gaps.get((state, own))
         if entry is None:  # the first such gap shows the statements at work
-            entry = gaps[(state, own)] = (s.ask(s.all if own else s.outside, ask, state), [])
-        entry[1].append((ask, state))
+            entry = gaps[(state, own)] = (
+                s.decide(s.policies if own else s.outside, ask, state),
+                [],
+            )
+        entry[1].append(Hit(ask, state))
     for (state, own), (decision, items) in gaps.items():
         how = "long-term keys" if state == "absent" else "a session"
         what = s.listed(items[:_LISTED]) + (
@@ -448,17 +458,17 @@ def _nothing_else(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
         yield s.finding("3", message, decision, allowed=True)
 
 
-def _own(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _own(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     for ask, state in hits:
-        yield s.finding("4", ask.words, s.ask(s.mine, ask, state), allowed=True)
+        yield s.finding("4", ask.words, s.decide(s.scaffolding, ask, state), allowed=True)
 
 
-def _self_change(s: _Subject, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _self_change(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     for ask, state in hits:
-        yield s.finding("4", ask.words, s.ask(s.outside, ask, state), allowed=True)
+        yield s.finding("4", ask.words, s.decide(s.outside, ask, state), allowed=True)
 
 
-_REPORTS = {
+_REPORTS: dict[Part, Callable[[_Caught, Sequence[Hit]], Iterator[Finding]]] = {
     "gate": _gate,
     "enrol": _enrol,
     "roles": _roles,
