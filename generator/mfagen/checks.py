@@ -15,13 +15,8 @@ from mfagen.models import PRESETS, Config, Statement
 from mfagen.policies import NO_MFA_ALLOWED_ACTIONS, OWN_USER_ACTIONS
 
 SELF_SERVICE_ACTIONS = frozenset({*NO_MFA_ALLOWED_ACTIONS, *OWN_USER_ACTIONS, iam.ASSUME_ROLE})
-MAX_GROUPS_PER_USER = iam.GROUPS_PER_USER
 MAX_MANAGED_POLICIES = min(iam.MANAGED_POLICIES_PER_ROLE, iam.MANAGED_POLICIES_PER_GROUP)
-MAX_ROLE_NAME, MAX_GROUP_NAME, MAX_POLICY_NAME = (
-    iam.MAX_ROLE_NAME,
-    iam.MAX_GROUP_NAME,
-    iam.MAX_POLICY_NAME,
-)
+"""A tier's managed policies go on its role and, with console, on its group too."""
 _CONDITION_OPERATOR = re.compile(r"(?:(?:ForAnyValue|ForAllValues):)?[A-Za-z]+")
 
 
@@ -281,11 +276,11 @@ def _users(config: Config) -> Iterator[Finding]:
         owner = f"user {name!r}" + ("" if user.mfa_device else unset)
         devices.setdefault(device, (owner, user.mfa_device or name))
         yield from _references(config.tiers, user.tiers, (*loc, "tiers"), "tier")
-        if len(set(user.tiers)) > MAX_GROUPS_PER_USER:
+        if len(set(user.tiers)) > iam.GROUPS_PER_USER:
             yield Finding(
                 (*loc, "tiers"),
                 f"{len(set(user.tiers))} tiers; IAM puts a user in at most "
-                f"{MAX_GROUPS_PER_USER} groups",
+                f"{iam.GROUPS_PER_USER} groups",
                 "merge tiers, or split the user's duties",
             )
         if user.tiers and len(name) < 2:
@@ -330,11 +325,11 @@ def _naming(config: Config) -> Iterator[Finding]:
         ("self_service_group", config.naming.self_service_group),
     )
     for key, name in fixed:
-        yield from _iam_name(name, MAX_POLICY_NAME, ("naming", key), "name", "shorten it")
+        yield from _iam_name(name, iam.MAX_POLICY_NAME, ("naming", key), "name", "shorten it")
     for tier in config.tiers:
         for name, limit, taken, what in (
-            (naming.role_name(config, tier), MAX_ROLE_NAME, roles, "role"),
-            (naming.group_name(config, tier), MAX_GROUP_NAME, groups, "group"),
+            (naming.role_name(config, tier), iam.MAX_ROLE_NAME, roles, "role"),
+            (naming.group_name(config, tier), iam.MAX_GROUP_NAME, groups, "group"),
         ):
             shorten = f"shorten the tier name or naming.{what}"
             yield from _iam_name(name, limit, ("tiers", tier), f"{what} name", shorten, of_key=True)

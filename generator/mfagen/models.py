@@ -258,7 +258,10 @@ def _enrolment(value: Any) -> str:
     """`open` or `closed`; YAML 1.1 reads yes/no/on/off/true/false as booleans, say so."""
     if isinstance(value, str) and value in ENROLMENT_WINDOWS:
         return value
-    got = f"the boolean {str(value).lower()}" if isinstance(value, bool) else repr(value)
+    if isinstance(value, bool):
+        got = f"the boolean {str(value).lower()}"
+    else:
+        got = repr(value) if isinstance(value, str) else type_name(value)
     raise _fail(
         f"enrolment is open or closed, got {got}",
         "write enrolment: open while the user enrols their first MFA device, and remove the "
