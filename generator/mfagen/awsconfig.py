@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import botocore.configloader  # type: ignore[import-untyped]
 import botocore.session  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]
 
@@ -57,12 +58,15 @@ def read_profiles(config: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
         ) from None
     except OSError as exc:
         raise UsageError(f"{config}: cannot read: {exc.strerror}") from None
-    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    session.set_config_variable("config_file", str(config))
-    try:
-        profiles: dict[str, dict[str, Any]] = session.full_config["profiles"]
+    try:  # the config file alone: the credentials file holds secrets and no mfa_serial
+        loaded = botocore.configloader.load_config(str(config))
     except BotoCoreError as exc:
-        raise UsageError(f"{config}: botocore cannot read it: {exc}") from None
+        raise UsageError(
+            f"{config}: botocore cannot read it: {exc}",
+            "the AWS CLI cannot read it either: every line is a [section] header, a "
+            "key = value setting, an indented continuation or a # comment",
+        ) from None
+    profiles: dict[str, dict[str, Any]] = loaded["profiles"]
     return profiles, block.organizations(text)
 
 
