@@ -479,6 +479,35 @@ def test_a_picture_is_written_with_mode_0600_and_never_over_a_file(
         run(config, Prompter(), aws, picture=picture)
 
 
+def test_a_picture_in_a_missing_folder_is_refused_before_anything_is_created(
+    config: Path, aws: Aws, tmp_path: Path
+) -> None:
+    with pytest.raises(UsageError, match="no such folder"):
+        run(config, Prompter(terminal=False), aws, picture=tmp_path / "missing" / "qr.png")
+    aws.done()
+
+
+def test_a_file_that_takes_the_pictures_name_meanwhile_is_kept(
+    config: Path, aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws.me()
+    aws.no_devices()
+    aws.created()
+    aws.deleted()
+    picture = tmp_path / "qr.png"
+    make = segno.make
+
+    def appearing(*args: Any, **kwargs: Any) -> Any:
+        picture.write_text("someone else's")
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(segno, "make", appearing)
+    with pytest.raises(UsageError, match="cannot write the QR code: File exists"):
+        run(config, Prompter(terminal=False), aws, picture=picture)
+    aws.done()
+    assert picture.read_text() == "someone else's"
+
+
 def test_without_a_terminal_or_a_picture_nothing_happens(config: Path, aws: Aws) -> None:
     with pytest.raises(UsageError) as refused:
         run(config, Prompter(terminal=False), aws)

@@ -111,6 +111,8 @@ def enrol(
         )
     if picture is not None and (picture.exists() or picture.is_symlink()):
         raise UsageError(f"{picture} exists already", "name a new file for --qr-png")
+    if picture is not None and not picture.parent.is_dir():
+        raise UsageError(f"{picture.parent}: no such folder", "name a file in an existing folder")
     if clients is None:
         clients = awsconfig.session_clients(config, target.source)
     return _Enrolling(target, picture, prompter, clients).run()
@@ -124,6 +126,8 @@ class _Enrolling:
     ) -> None:
         self.target = target
         self.picture = picture
+        self.drawn = False
+        """Whether this run wrote the picture (only then may it delete it)."""
         self.prompter = prompter
         self.clients = clients
         serial = awsconfig.SERIAL.fullmatch(target.serial)
@@ -207,7 +211,16 @@ class _Enrolling:
         uri = f"otpauth://totp/{label}?{query}"
         qr = segno.make(uri, error="m")
         if self.picture is not None:
-            descriptor = os.open(self.picture, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PICTURE_MODE)
+            try:
+                descriptor = os.open(
+                    self.picture, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PICTURE_MODE
+                )
+            except OSError as exc:
+                raise UsageError(
+                    f"{self.picture}: cannot write the QR code: {exc.strerror}",
+                    "name a new file in a folder you may write to",
+                ) from None
+            self.drawn = True
             with os.fdopen(descriptor, "wb") as handle:
                 os.fchmod(handle.fileno(), PICTURE_MODE)
                 qr.save(handle, kind="png", scale=8)
@@ -306,7 +319,7 @@ class _Enrolling:
         try:
             yield
         except BaseException as stopped:
-            if self.picture is not None:
+            if self.picture is not None and self.drawn:
                 self.picture.unlink(missing_ok=True)
             try:
                 iam.delete_virtual_mfa_device(SerialNumber=serial)
