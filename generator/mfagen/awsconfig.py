@@ -22,7 +22,7 @@ from mfagen.errors import UsageError
 
 SERIAL = re.compile(
     rf"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{{12}}):mfa"
-    rf"(?P<path>/(?:{iam.NAME_CHARACTER}+/)*)(?P<name>{iam.NAME_CHARACTER}{{1,256}})"
+    rf"(?P<path>/(?:{iam.NAME_CHARACTER}+/)*)(?P<name>{iam.NAME_CHARACTER}{{1,{iam.MAX_MFA_DEVICE_NAME}}})"
 )
 
 Client = Any
