@@ -86,7 +86,7 @@ class Access:
         self._shape_list: list[trust_signatures.Shape | None] = []
         self._shape_of: dict[str, int] = {}
         self._signatures: list[dict[str, int]] = []
-        """shape -> caller ARN -> signature. By ARN, as the per-caller cache was."""
+        """shape -> caller ARN -> signature (the ARN: what a trust's principal matches on)."""
         self._sig_ids: dict[Hashable, int] = {}
         self._grouped: list[dict[str, int]] = []
         """shape -> user name -> signature, for signature_groups."""

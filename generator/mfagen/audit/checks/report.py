@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mfagen.audit.policy.evaluate import Decision, StatementRef
-from mfagen.wording import count
+from mfagen.wording import count, listed
 
 INVARIANTS = {
     "1": "no tier permission without MFA",
@@ -212,9 +212,7 @@ def label(invariant: str) -> str:
 def violations_text(report: AuditReport, *, shown: int = 5) -> list[str]:
     lines = []
     for finding in report.findings:
-        subjects = ", ".join(finding.subjects[:shown])
-        if len(finding.subjects) > shown:
-            subjects += f" ... and {len(finding.subjects) - shown} more"
+        subjects = listed(finding.subjects, shown)
         who = f" [{subjects}]" if subjects else ""
         lines.append(f"violation ({label(finding.invariant)}){who}: {finding.message}")
         lines.extend(f"    {e.describe()}" for e in finding.evidence)

@@ -2,8 +2,8 @@
 
 python-hcl2 returns literal strings without quotes, interpolations as `${...}` strings and
 heredocs with their markers; it drops line numbers, so each block's line comes from its header
-in the text, and each policy statement's line from its `"Sid"`. hcl_blocks_fast.py returns the same
-for mfagen's own layout, much faster, and leaves anything else to python-hcl2.
+in the text, and each policy statement's line from its `"Sid"`. hcl_blocks_fast.py returns the
+same for mfagen's own layout with a few str operations, and leaves anything else to python-hcl2.
 """
 
 from __future__ import annotations
@@ -131,13 +131,15 @@ def _lines(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[
         yield line, match
 
 
+_LABELS = {"resource": 2, "data": 2, "provider": 1, "module": 1, "variable": 1, "output": 1}
+"""How many labels each block kind has (the rest have none)."""
+
+
 def _unwrap(
     name: str, kind: str, entry: Any, headers: dict[tuple[str, ...], list[tuple[int, int]]]
 ) -> list[Block]:
     """Peel python-hcl2's nesting: {"aws_iam_role": {"dev__admin": {...body...}}}."""
-    label_count = {
-        "resource": 2, "data": 2, "provider": 1, "module": 1, "variable": 1, "output": 1
-    }.get(kind, 0)  # fmt: skip
+    label_count = _LABELS.get(kind, 0)
     pending: list[tuple[tuple[str, ...], Any]] = [((), entry)]
     for _ in range(label_count):
         pending = [

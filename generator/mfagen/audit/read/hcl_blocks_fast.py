@@ -1,12 +1,12 @@
 """A fast reader for the plain block layout mfagen's blueprints write, or nothing.
 
-python-hcl2 (lark) takes most of an audit's time: the account files alone are about 60% of it,
-and loading its grammar costs a few hundred milliseconds before the first byte. The files
-mfagen writes use a small, fixed part of HCL: `#` comment lines, blocks with quoted labels,
-nested blocks without labels, one-line attributes (a plain quoted string, a whole number,
-true/false, a reference (`aws_iam_user.user["alice"]` too), a list of plain strings or of
-references, a one-line map of plain strings, `toset([...])`, a one-line map comprehension, an
-object of those over several lines) and `<<-EOT` heredocs.
+python-hcl2 (lark) is slow for a module of thousands of blocks (docs/performance.md has the
+figures), and loading its grammar has a cost before the first byte. The files mfagen writes use a
+small, fixed part of HCL: `#` comment lines, blocks with quoted labels, nested blocks without
+labels, one-line attributes (a plain quoted string, a whole number, true/false, a reference
+(`aws_iam_user.user["alice"]` too), a list of plain strings or of references, a one-line map of
+plain strings, `toset([...])`, a one-line map comprehension, an object of those over several lines)
+and `<<-EOT` heredocs.
 `parse` reads exactly that, line by line, and returns what python-hcl2 returns for it
 (tests/audit/test_hcl_blocks_fast.py checks that on every rendered example and every mutant). Any
 line it does not know, a duplicate attribute, a string with an escape or an interpolation, and
@@ -19,6 +19,8 @@ import re
 from bisect import bisect_left
 from typing import Any
 
+from mfagen import iam
+
 _PLAIN = r'"[^"\\$%\x00-\x1f]*"'
 _OPEN = re.compile(r'(?P<kind>[a-z_]+)(?P<labels>(?: "[\w-]+")*) \{')
 _NESTED = re.compile(r'(?P<name>[a-z_]+)(?P<labels>(?: "[\w-]+")*) \{')
@@ -26,7 +28,7 @@ _ATTRIBUTE = re.compile(r"(?P<key>[a-z_]+) += (?P<value>.+)")
 _STRING = re.compile(_PLAIN)
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
 _NAME = r"[a-z_][\w-]*"
-_INDEX = r'\[(?:each\.key|"[\w+=,.@-]+")\]'
+_INDEX = rf'\[(?:each\.key|"{iam.NAME_CHARACTER}+")\]'
 """`[each.key]`, or a quoted key such as an IAM user name (no escapes: python-hcl2 keeps it)."""
 _REFERENCE = re.compile(rf"{_NAME}(?:\.{_NAME})+(?:{_INDEX}(?:\.{_NAME})*)?")
 _REFERENCES = re.compile(rf"\[(?:{_REFERENCE.pattern}(?:, {_REFERENCE.pattern})*)?\]")
