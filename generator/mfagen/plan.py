@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, NamedTuple
 
-from mfagen import naming, policies
+from mfagen import hcl, naming, policies
 from mfagen.checks import Finding
 from mfagen.iam import (
     GROUP_INLINE_CHARS,
@@ -127,13 +127,21 @@ class ProfileFile:
     """The source profile first, then one role profile per (tier, account), by name."""
 
 
+class Move(NamedTuple):
+    """A Terraform `moved` block: from the `old` address to the `new` one."""
+
+    old: str
+    new: str
+
+
 @dataclass(frozen=True)
 class Plan:
     organization: str
     single_account: bool
     create_users: bool
-    moved_blocks: bool
-    """Whether moved.tf moves the users from their earlier for_each addresses."""
+    moves: tuple[Move, ...]
+    """moved.tf: each user from their earlier for_each address to their own blocks (none
+    without defaults.moved_blocks)."""
     identity: Provider
     providers: tuple[Provider, ...]
     self_service: SelfService
@@ -171,6 +179,17 @@ SELF_SERVICE_GROUP_KEY = "self_service"
 
 def group_key(tier: str) -> str:
     return f"tier_{tier}"
+
+
+def _moves(users: Iterable[User], *, create_users: bool) -> tuple[Move, ...]:
+    """mfagen wrote all users as instances of one for_each resource per kind, keyed by name."""
+    kinds = ["aws_iam_user"] if create_users else []
+    kinds.append("aws_iam_user_group_membership")
+    return tuple(
+        Move(f"{kind}.user[{hcl.string(user.name)}]", f"{kind}.{user.address}")
+        for user in users
+        for kind in kinds
+    )
 
 
 def build(config: Config) -> Plan:
@@ -296,7 +315,9 @@ def build(config: Config) -> Plan:
         organization=config.organization,
         single_account=naming.single_account(config),
         create_users=config.defaults.create_users,
-        moved_blocks=config.defaults.moved_blocks,
+        moves=_moves(users, create_users=config.defaults.create_users)
+        if config.defaults.moved_blocks
+        else (),
         identity=identity,
         providers=providers,
         self_service=self_service,

@@ -93,7 +93,7 @@ def _module(
     ]
     if module.holds_identity:
         wanted += [("identity.tf", "identity.tf.j2", {}), ("users.tf", "users.tf.j2", {})]
-        if plan.moved_blocks:
+        if plan.moves:
             wanted.append(("moved.tf", "moved.tf.j2", {}))
     for provider in module.providers:
         roles = plan.roles_in(provider.alias)
