@@ -53,15 +53,37 @@ class Validated:
 
     @property
     def notices(self) -> tuple[Problem, ...]:
-        """One per user whose enrolment window is open: each pull request shows them."""
-        return tuple(
-            self.loaded.document.problem(
-                ("users", name, "enrolment"),
-                f"enrolment window open: {name} may enrol an MFA device with long-term keys alone",
-                f"remove enrolment: open once {name} has enrolled",
+        """One per user whose enrolment window is open: each pull request shows them. Past
+        a few, a rollout: one notice says how many and how to close them, then one line each."""
+        document = self.loaded.document
+        opened = self.plan.self_service.enrolment_open
+        if len(opened) <= FEW_WINDOWS:
+            return tuple(
+                document.problem(
+                    ("users", name, "enrolment"),
+                    f"enrolment window open: {name} may enrol an MFA device with long-term "
+                    "keys alone",
+                    f"remove enrolment: open once {name} has enrolled",
+                )
+                for name in opened
             )
-            for name in self.plan.self_service.enrolment_open
+        rollout = document.problem(
+            ("users",),
+            f"{len(opened)} enrolment windows open (of {len(self.plan.users)} users): each of "
+            "these users may enrol an MFA device with long-term keys alone",
+            "remove a user's enrolment: open once they have enrolled (`mfagen audit --live` "
+            "tells who has), or every one at once when the rollout ends",
+            of_key=True,
         )
+        each = (
+            document.problem(("users", name, "enrolment"), f"enrolment window open: {name}")
+            for name in opened
+        )
+        return (rollout, *each)
+
+
+FEW_WINDOWS = 10
+"""Up to this many open enrolment windows, each gets a notice with its hint."""
 
 
 @dataclass(frozen=True)
