@@ -248,3 +248,35 @@ def test_too_many_untagged_windows_at_once_are_refused_by_validate(tmp_path: Pat
     assert runner.invoke(app, ["validate"]).exit_code == 0
     write_config(tmp_path, _bulk(fit + 1, prefix, **UNTAGGED))
     assert runner.invoke(app, ["validate"]).exit_code == 2
+
+
+def test_a_rollout_says_how_many_windows_are_open_then_names_each(tmp_path: Path) -> None:
+    write_config(tmp_path, _bulk(11, "new"))
+    lines = (tmp_path / "accounts.yaml").read_text().splitlines()
+    users_line = lines.index("users:") + 1
+    opened = [n for n, text in enumerate(lines, 1) if "enrolment: open" in text]
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    summary = (
+        f"accounts.yaml:{users_line}:1: notice: users: 11 enrolment windows open (of 12 "
+        "users): each of these users may enrol an MFA device with long-term keys alone"
+    )
+    hint = (
+        "  hint: remove a user's enrolment: open once they have enrolled (`mfagen audit --live` "
+        "tells who has), or every one at once when the rollout ends"
+    )
+    assert result.stderr.splitlines() == [
+        summary,
+        hint,
+        *(
+            f"accounts.yaml:{line}:16: notice: users.new{n:04d}.enrolment: enrolment window "
+            f"open: new{n:04d}"
+            for n, line in enumerate(opened)
+        ),
+    ]
+    data = json.loads(runner.invoke(app, ["validate", "--format", "json"]).stdout)
+    assert [n["field"] for n in data["notices"]] == [
+        "users",
+        *(f"users.new{n:04d}.enrolment" for n in range(11)),
+    ]
+    assert len(data["enrolment_open"]) == 11
