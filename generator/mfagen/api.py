@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mfagen import block, config, install, lockout, plan, render, starter, writer
+from mfagen import block, config, install, layout, lockout, plan, render, starter, writer
 from mfagen.audit import Options as AuditOptions
 from mfagen.audit import audit_files
 from mfagen.audit.errors import AuditRefusedError
@@ -147,6 +147,7 @@ def render_to(
     """
     validated = validate(config_path)
     built = validated.plan
+    _refuse_dropping_moves(validated, out)
     adoption = find_existing(built) if adopt else None
     files = render_files(built, blueprints, adoption)
     if check:
@@ -161,6 +162,28 @@ def render_to(
         raise LockoutError(str(out), before)
     written = writer.write(out, files)
     return Rendered(validated, written.changes, checked=False, adoption=adoption)
+
+
+def _refuse_dropping_moves(validated: Validated, out: Path) -> None:
+    """A module applied with mfagen 0.1's users layout needs moved blocks to upgrade: without
+    them, Terraform would destroy every user and create them again (and `force_destroy`
+    deletes their keys and MFA devices)."""
+    earlier = layout.earlier_users_layout(out)
+    if earlier is None or validated.plan.moves:
+        return
+    raise ConfigError(
+        [
+            validated.loaded.document.problem(
+                ("defaults", "moved_blocks"),
+                f"{earlier} holds the users in mfagen 0.1's layout (for_each); rendered "
+                "without moved blocks, terraform would destroy every user and create them "
+                "again, deleting their keys and MFA devices",
+                "set defaults.moved_blocks: true to upgrade; set it back to false once every "
+                "state of this module has been applied with the new layout "
+                "(docs/terraform-at-scale.md)",
+            )
+        ]
+    )
 
 
 def profile(config_path: Path, user: str, blueprints: Path | None = None) -> str:
