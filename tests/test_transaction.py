@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mfagen import transaction, writer
-from mfagen.errors import OutputError
+from mfagen.errors import OutputError, UnfinishedRenderError
 from tests.helpers import minimal, write_config
 
 OLD = writer.with_manifest(
@@ -117,7 +117,8 @@ def test_crash_after_the_commit_point_is_finished_by_recovery(
         writer.write(tmp_path, NEW)
     monkeypatch.undo()
     assert (tmp_path / transaction.JOURNAL).exists()
-    assert writer.diff(tmp_path, NEW)[0] == writer.Change(transaction.JOURNAL, "interrupted")
+    with pytest.raises(UnfinishedRenderError, match="after its commit point"):
+        transaction.refuse_unfinished(tmp_path)
     assert transaction.recover(tmp_path)
     assert _tree(tmp_path) == NEW
 
@@ -164,7 +165,8 @@ def test_staged_folders_of_a_write_that_never_committed_are_deleted_by_recovery(
         f".profiles.{os.getpid()}{transaction.TEMP_SUFFIX}",
         f".terraform.{os.getpid()}{transaction.TEMP_SUFFIX}",
     ]
-    assert writer.diff(out, {})[0] == writer.Change(transaction.JOURNAL, "interrupted")
+    with pytest.raises(UnfinishedRenderError, match="left its staged files"):
+        transaction.refuse_unfinished(out)
     assert transaction.recover(out)
     assert list(out.iterdir()) == []
 

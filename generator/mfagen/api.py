@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mfagen import block, config, install, layout, lockout, plan, render, starter, writer
+from mfagen import (
+    block,
+    config,
+    install,
+    layout,
+    lockout,
+    plan,
+    render,
+    starter,
+    transaction,
+    writer,
+)
 from mfagen.audit import Options as AuditOptions
 from mfagen.audit import audit_files
 from mfagen.audit.errors import AuditRefusedError
@@ -143,8 +154,11 @@ def render_to(
     violation refuses the write with AuditRefusedError, unless `no_audit`), refuse to remove
     the last admin path (LockoutError, unless `allow_lockout`), then write them as one
     transaction. With `adopt`, what exists in AWS already gets Terraform import blocks (see
-    mfagen.adopt).
+    mfagen.adopt). `check` first refuses a folder an interrupted render left unfinished
+    (transaction.refuse_unfinished).
     """
+    if check:
+        transaction.refuse_unfinished(out)
     validated = validate(config_path)
     built = validated.plan
     _refuse_dropping_moves(validated, out)

@@ -6,6 +6,9 @@ renames and removals in a journal (the commit point: one atomic rename), then ca
 out and deletes the journal. Killed before the commit point, the next write deletes the
 staged files and the folder holds the previous output; killed after it, the next write (or
 `recover`) finishes the journal's work. A lock on the folder keeps two writers apart.
+
+Until the next write has finished an interrupted one, the folder is neither the old output
+nor the new: every reader of an output folder calls `refuse_unfinished` first.
 """
 
 from __future__ import annotations
@@ -15,19 +18,57 @@ import errno
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from mfagen.errors import OutputError
+from mfagen.errors import OutputError, UnfinishedRenderError
 
 JOURNAL = ".mfagen-journal"
 TEMP_SUFFIX = ".mfagen-tmp"
 LOCK_TIMEOUT_SECONDS = 60.0
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 """How a staged file is opened: made here, never one that exists."""
+
+
+def refuse_unfinished(folder: Path) -> None:
+    """Refuse a folder that a render left unfinished; the contract of every reader.
+
+    Every command that reads an output folder (`audit`, `audit --live`, `render --check`,
+    `diff`, and the pre-commit hooks that run them) calls this first, before it reads
+    anything: a render interrupted after its commit point leaves some files new and others
+    old, one interrupted before it leaves its staged files, and neither is an output any
+    verdict or listing may be given on. The error (exit 2) says that a render into `folder`
+    was interrupted and that `mfagen render` finishes it: under the folder's lock, before it
+    writes, the next render carries out the journal's renames and removals and deletes the
+    staged files (`recover`). While a render holds the lock, the error says one is under
+    way instead. A folder without such leftovers, or none at all, passes.
+    """
+    if not pending(folder):
+        return
+    render = f"mfagen render --out {shlex.quote(str(folder))}"
+    if _locked_by_a_writer(folder):
+        raise UnfinishedRenderError(
+            str(folder),
+            "a render into this folder is under way",
+            "wait until it has finished, then run this again",
+        )
+    if (folder / JOURNAL).exists():
+        raise UnfinishedRenderError(
+            str(folder),
+            "a render into this folder was interrupted after its commit point: "
+            "it may hold part of the new output and part of the previous one",
+            f"run `{render}`: before it writes, it finishes the interrupted render from its "
+            f"journal ({JOURNAL}), then renders as usual",
+        )
+    raise UnfinishedRenderError(
+        str(folder),
+        f"a render into this folder was interrupted and left its staged files (*{TEMP_SUFFIX})",
+        f"run `{render}`: before it writes, it deletes them, then renders as usual",
+    )
 
 
 @contextlib.contextmanager
@@ -158,6 +199,21 @@ class Confinement:
             if not known:
                 return False
         return True
+
+
+def _locked_by_a_writer(folder: Path) -> bool:
+    """Whether a render holds the folder's lock now (a shared lock is refused then)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)  # and with it the shared lock, at once
+    return False
 
 
 def _strays(out: Path) -> Iterator[Path]:

@@ -21,6 +21,7 @@ from mfagen.audit.model import Module
 from mfagen.audit.read import profiles, terraform
 from mfagen.audit.read.folder import profile_texts
 from mfagen.layout import PROFILES_DIR, TERRAFORM_DIR
+from mfagen.transaction import refuse_unfinished
 
 __all__ = ["AuditInputError", "AuditReport", "Limits", "Options", "audit_files", "audit_folder"]
 
@@ -34,6 +35,7 @@ class Options:
 
 def audit_folder(folder: Path, options: Options | None = None) -> AuditReport:
     """Audit an output folder as committed: FOLDER/terraform/*.tf and FOLDER/profiles/*/config."""
+    refuse_unfinished(folder)
     root = folder / TERRAFORM_DIR
     if not root.is_dir():
         raise AuditInputError(
