@@ -36,7 +36,6 @@ import shlex
 import shutil
 import time
 from collections.abc import Collection, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -349,6 +348,10 @@ def _flush(paths: Collection[str]) -> None:
         for path in paths:
             atomic.sync(path)
         return
+    # imported here: readers (`mfagen audit`, a pre-commit hook) import this module, and
+    # concurrent.futures brings logging
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
     with ThreadPoolExecutor(max_workers=min(FLUSHERS, len(paths))) as pool:
         for _ in pool.map(atomic.sync, paths):  # raises the first error
             pass
