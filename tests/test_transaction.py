@@ -17,9 +17,11 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from mfagen import api, atomic, transaction, writer
 from mfagen.audit import audit_folder
+from mfagen.cli import app
 from mfagen.errors import OutputError, UnfinishedRenderError
 from tests import faults
 from tests.helpers import minimal, write_config
@@ -538,3 +540,23 @@ def test_a_finished_folder_passes_and_an_unfinished_one_is_refused_with_what_to_
         ),
     )
     assert UnfinishedRenderError(str(out), "", "").exit_code == 2
+
+
+def test_a_render_finishes_an_interrupted_one_before_its_own_checks_read_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A render killed after its commit point may leave the previous manifest in place: the
+    next render must not take the lockout check's "before" from it."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    writer.write(out, _rendered(write_config(tmp_path, minimal(), "old.yaml")))
+    no_admin = minimal()
+    no_admin["tiers"]["admin"]["accounts"] = ["prod"]  # no admin path into the identity account
+    config = write_config(tmp_path, no_admin, "new.yaml")
+    _killed_after_the_commit_point(out, _rendered(config))  # a render run --allow-lockout
+    assert writer.read_admin_paths(out) == ("alice -> AdminMFARole",)  # the old manifest
+    result = CliRunner().invoke(app, ["render", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"{out}: recovered from an interrupted render"
+    assert not transaction.pending(out)
+    assert writer.read_admin_paths(out) == ()

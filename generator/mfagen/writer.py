@@ -85,6 +85,16 @@ def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
     return _compare(out, files, read_manifest(out), interrupted=False).changes
 
 
+def finish(out: Path) -> bool:
+    """Finish a write into `out` that was interrupted (under the lock); True if there was one.
+    `render` calls it before it reads the folder for its own checks, which a half-written
+    folder would mislead."""
+    if not out.is_dir():
+        return False
+    with transaction.locked(out):
+        return transaction.recover(out)
+
+
 def write(out: Path, files: dict[str, bytes]) -> WriteResult:
     """Make `out` hold exactly `files` (the manifest among them), as one transaction.
 
