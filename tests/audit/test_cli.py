@@ -144,6 +144,33 @@ def test_limits_can_be_raised_or_lowered(output: Path) -> None:
     assert {v["invariant"] for v in data["violations"]} == {"quota"}
 
 
+def test_evidence_at_a_place_reads_whole(output: Path) -> None:
+    """Evidence that points at a profile, a file or a resource names it, with no empty
+    statement part left dangling."""
+    alice = output / "profiles" / "alice" / "config"
+    alice.write_text(alice.read_text().replace("333333333333:role", "333333333333:role/gone", 1))
+    (output / "profiles" / "mallory").mkdir()
+    (output / "profiles" / "mallory" / "config").write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["audit", str(output), "--trust-policy-chars", "100"])
+    assert result.exit_code == 1, result.output
+    line = next(
+        n for n, t in enumerate(alice.read_text().splitlines(), 1) if "acme-prod-admin]" in t
+    )
+    assert (
+        "names arn:aws:iam::333333333333:role/gone/mfa/AdminMFARole, no role of the module\n"
+        f"    at profiles/alice/config:{line} [profile acme-prod-admin] (profile)\n"
+        in result.stdout
+    )
+    assert (
+        "a profile file for someone who is no user of the module\n"
+        "    at profiles/mallory/config profile file\n" in result.stdout
+    )
+    evidence = [t for t in result.stdout.splitlines() if t.startswith("    at ")]
+    assert evidence
+    assert not [t for t in evidence if t.endswith(("statement ", "statement"))]
+    assert not [t for t in evidence if re.search(r" (\S+) \(\1\)", t)], evidence
+
+
 def test_unreadable_input_exits_2_naming_the_file(output: Path) -> None:
     users = output / "terraform" / "users.tf"
     users.write_text(users.read_text().replace('"bob" {', '"bob" {{'), encoding="utf-8")
