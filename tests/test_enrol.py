@@ -55,18 +55,22 @@ class Prompter:
         self.shown: list[enrol.Setup] = []
         self.notices: list[str] = []
         self.prompts: list[str] = []
+        self.said: list[str] = []
+        """Prompts and notices in the order the user met them."""
 
     def show(self, setup: enrol.Setup) -> None:
         self.shown.append(setup)
 
     def code(self, prompt: str) -> str:
         self.prompts.append(prompt)
+        self.said.append(prompt)
         if not self.codes:
             raise KeyboardInterrupt  # the user gave up
         return self.codes.pop(0)
 
     def notice(self, text: str) -> None:
         self.notices.append(text)
+        self.said.append(text)
 
 
 class Aws:
@@ -393,6 +397,10 @@ def test_an_enrolled_device_is_not_created_again_and_is_proved(config: Path, aws
     )
     aws.done()
     assert prompter.shown == []
+    assert prompter.said == [
+        f"{SERIAL} is enrolled already for alice: nothing to create, one code proves it works",
+        "MFA code 3, to prove it works (the code after those): ",
+    ]
 
 
 def test_a_wrong_code_for_the_proof_is_asked_again(config: Path, aws: Aws) -> None:

@@ -148,6 +148,11 @@ class _Enrolling:
         created = not self.enrolled_already(iam, user)
         if created:
             self.create_and_enable(iam, user)
+        else:  # said before any code is asked for: the user knows why only one is
+            self.prompter.notice(
+                f"{self.target.serial} is enrolled already for {user}: nothing to create, "
+                "one code proves it works"
+            )
         proved_with, identity = self.prove()
         return Enrolment(self.target.serial, user, created, proved_with, identity, self.picture)
 
