@@ -250,7 +250,21 @@ Resource = Annotated[str, Field(min_length=1)]
 ConditionValues = Annotated[
     str | list[str], PlainValidator(_condition_values, json_schema_input_type=str | list[str])
 ]
-BackendValue = str | int | bool
+
+
+def _backend_value(value: Any) -> str | int | bool:
+    """A backend setting as HCL writes it: one value of pydantic's union, said once."""
+    if isinstance(value, str | int | bool):
+        return value
+    raise _fail(
+        f"a backend setting is a string, a whole number or true/false, got {type_name(value)}",
+        "write one plain value, as a backend block takes it, e.g. bucket: acme-state",
+    )
+
+
+BackendValue = Annotated[
+    str | int | bool, PlainValidator(_backend_value, json_schema_input_type=str | int | bool)
+]
 ENROLMENT_WINDOWS = ("open", "closed")
 
 
