@@ -540,3 +540,29 @@ def test_no_warning_for_the_identity_account_alone_or_a_single_account() -> None
 )
 def test_did_you_mean(name: str, choices: list[str], hint: str) -> None:
     assert checks.did_you_mean(name, choices) == hint
+
+
+# --- what a finding is drawn from --------------------------------------------------------
+
+_FINDING = checks.Finding(("tiers", "admin"), "m", rests_on=(("defaults", "region"),))
+
+
+@pytest.mark.parametrize(
+    ("place", "drawn"),
+    [
+        (("tiers", "admin"), True),
+        (("tiers",), True),  # what holds it
+        (("tiers", "admin", "preset"), True),  # a part of it
+        (("tiers", "ops"), False),
+        (("defaults", "region"), True),  # what it rests on
+        (("defaults",), True),
+        (("defaults", "path"), False),
+        (("users", "admin"), False),
+    ],
+)
+def test_a_finding_is_drawn_from_its_place_and_what_it_rests_on(
+    place: tuple[str, ...], drawn: bool
+) -> None:
+    assert _FINDING.drawn_from([place]) is drawn
+    spared = checks.Findings([_FINDING], [_FINDING]).sparing([place])
+    assert (spared.errors, spared.warnings) == (([], []) if drawn else ([_FINDING], [_FINDING]))

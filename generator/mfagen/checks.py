@@ -1,11 +1,17 @@
-"""Rules that relate the values of a configuration to each other and to IAM's limits."""
+"""Rules that relate the values of a configuration to each other and to IAM's limits.
+
+Each finding names the place it is about (`loc`) and every other value it is drawn from
+(`rests_on`): a default in place of a value, another entry's name or id. A finding is only as
+true as those values, so where one of them is not the file's own (a value its model refused,
+or a key written twice) the finding is dropped rather than made from a stand-in (`sparing`).
+"""
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from mfagen import iam, naming, regions
@@ -28,16 +34,37 @@ class Finding:
     message: str
     hint: str = ""
     of_key: bool = False
+    rests_on: tuple[Loc, ...] = ()
+    """The other places whose values the finding is drawn from (a value at `loc` or below it
+    need not be named)."""
 
     def problem_in(self, document: Document) -> Problem:
         """This finding at its file:line:col in `document`."""
         return document.problem(self.loc, self.message, self.hint, of_key=self.of_key)
+
+    def drawn_from(self, places: Collection[Loc]) -> bool:
+        """Whether one of `places` is at, inside or around `loc` or a place it rests on: a
+        tier whose preset is one of them "grants nothing" for want of it."""
+        return any(
+            mine[: len(place)] == place or place[: len(mine)] == mine
+            for mine in (self.loc, *self.rests_on)
+            for place in places
+        )
 
 
 @dataclass
 class Findings:
     errors: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
+
+    def sparing(self, places: Collection[Loc]) -> Findings:
+        """These findings but those drawn from `places`: values that are not the file's own."""
+        if not places:
+            return self
+        return Findings(
+            [f for f in self.errors if not f.drawn_from(places)],
+            [f for f in self.warnings if not f.drawn_from(places)],
+        )
 
 
 def run(config: Config) -> Findings:
@@ -63,12 +90,14 @@ def _terraform(config: Config) -> Iterator[Finding]:
         return
     uses = [key for key, value in backend.config.items() if "{account}" in str(value)]
     loc: Loc = ("terraform", "backend", "config")
+    layout: Loc = ("terraform", "layout")
     if config.terraform.layout == "per-account" and len(config.accounts) > 1 and not uses:
         yield Finding(
             loc,
             "with layout per-account every module needs its own state, but no backend "
             "setting contains {account}",
             "e.g. key: mfagen/{account}.tfstate",
+            rests_on=(layout,),
         )
     if config.terraform.layout == "single":
         for key in uses:
@@ -76,6 +105,7 @@ def _terraform(config: Config) -> Iterator[Finding]:
                 (*loc, key),
                 "{account} only has a meaning with layout: per-account",
                 "name the state file without it, e.g. key: mfagen/terraform.tfstate",
+                rests_on=(layout,),
             )
 
 
@@ -104,6 +134,7 @@ def _identity(config: Config) -> Iterator[Finding]:
             ("identity_account",),
             f"unknown account {config.identity_account!r}",
             did_you_mean(config.identity_account, config.accounts),
+            rests_on=(("accounts", config.identity_account),),
         )
 
 
@@ -115,6 +146,7 @@ def _accounts(config: Config) -> Iterator[Finding]:
                 ("accounts", name, "id"),
                 f"account id {account.id} is also the id of account {seen[account.id]!r}",
                 "each account appears once; remove or correct one of them",
+                rests_on=(("accounts", seen[account.id], "id"),),
             )
         seen.setdefault(account.id, name)
         if account.region is None and config.defaults.region is None:
@@ -122,12 +154,14 @@ def _accounts(config: Config) -> Iterator[Finding]:
                 ("accounts", name),
                 "no region for this account",
                 "set defaults.region, or region: on this account",
+                rests_on=(("defaults", "region"),),
             )
         if account.terraform_role and f":{account.id}:" not in account.terraform_role:
             yield Finding(
                 ("accounts", name, "terraform_role"),
                 f"terraform_role is not a role in account {account.id}",
                 f"Terraform assumes it to act in this account: arn:aws:iam::{account.id}:role/...",
+                rests_on=(("accounts", name, "id"),),
             )
 
 
@@ -154,6 +188,7 @@ def _tiers(config: Config) -> Iterator[Finding]:
                     (*loc, "managed_policies", index),
                     f"{arn} is already granted by preset: {tier.preset}",
                     "remove it from managed_policies",
+                    rests_on=((*loc, "preset"),),
                 )
             elif tier.managed_policies.index(arn) != index:
                 yield Finding(
@@ -168,12 +203,14 @@ def _tiers(config: Config) -> Iterator[Finding]:
                 f"{len(set(policies))} managed policies; IAM attaches at most {limit} here",
                 "IAM allows 10 managed policies per role and group (the console group also "
                 "carries the self-service policy); merge some into statements",
+                rests_on=((*loc, "preset"), (*loc, "console")),
             )
         if tier.console and not config.defaults.enforce_mfa:
             yield Finding(
                 (*loc, "console"),
                 "console: true needs defaults.enforce_mfa: true",
                 "the group's policies would otherwise work without MFA",
+                rests_on=(("defaults", "enforce_mfa"),),
             )
         if tier.console:
             yield from _console_denies(tier.statements, loc)
@@ -206,6 +243,7 @@ def _console_denies(statements: list[Statement], loc: Loc) -> Iterator[Finding]:
                 "with console: true this Deny also applies to the group's users and blocks "
                 f"their MFA self-service ({shown})",
                 "exclude those actions from the Deny, or drop console: true",
+                rests_on=((*loc, "console"),),
             )
 
 
@@ -240,8 +278,8 @@ def _statement(statement: Statement, loc: Loc) -> Iterator[Finding]:
 
 def _users(config: Config) -> Iterator[Finding]:
     lowered: dict[str, str] = {}
-    devices: dict[str, tuple[str, str]] = {}
-    """Lowercased MFA device name -> (its owner, described for a message; the name as written)."""
+    devices: dict[str, tuple[str, str, str]] = {}
+    """Lowercased MFA device name -> (its owner; described for a message; the name as written)."""
     for name, user in config.users.items():
         loc: Loc = ("users", name)
         if set(name) == {"."}:
@@ -263,7 +301,7 @@ def _users(config: Config) -> Iterator[Finding]:
         device = (user.mfa_device or name).lower()
         if device in devices:
             default = "" if user.mfa_device else " (by default, the user's name)"
-            owner, written = devices[device]
+            other, owner, written = devices[device]
             if written != (user.mfa_device or name):
                 owner += f" as {written!r} (IAM names ignore case)"
             yield Finding(
@@ -271,10 +309,11 @@ def _users(config: Config) -> Iterator[Finding]:
                 f"MFA device name {user.mfa_device or name!r}{default} is already used by {owner}",
                 "device names are unique in an account: set mfa_device: to a distinct name",
                 of_key=not user.mfa_device,
+                rests_on=(("users", other, "mfa_device"),),
             )
         unset = " (a device is named after its user unless mfa_device: is set)"
         owner = f"user {name!r}" + ("" if user.mfa_device else unset)
-        devices.setdefault(device, (owner, user.mfa_device or name))
+        devices.setdefault(device, (name, owner, user.mfa_device or name))
         yield from _references(config.tiers, user.tiers, (*loc, "tiers"), "tier")
         if len(set(user.tiers)) > iam.GROUPS_PER_USER:
             yield Finding(
@@ -293,10 +332,16 @@ def _users(config: Config) -> Iterator[Finding]:
 
 
 def _references(known: Iterable[str], names: list[str], loc: Loc, what: str) -> Iterator[Finding]:
+    """Each name must be one of `known`, the entries of `accounts` or `tiers` (`what`)."""
     known = list(known)
     for index, name in enumerate(names):
         if name not in known:
-            yield Finding((*loc, index), f"unknown {what} {name!r}", did_you_mean(name, known))
+            yield Finding(
+                (*loc, index),
+                f"unknown {what} {name!r}",
+                did_you_mean(name, known),
+                rests_on=((f"{what}s", name),),
+            )
         elif names.index(name) != index:
             yield Finding((*loc, index), f"{what} {name!r} is listed twice", "list it once")
 
@@ -315,10 +360,12 @@ def _naming(config: Config) -> Iterator[Finding]:
                 "e.g. '{Tier}MFARole' gives AdminMFARole",
             )
             return
-    roles: dict[str, str] = {}
-    groups: dict[str, str] = {
-        config.naming.self_service_group.lower(): "the self-service group "
-        "(naming.self_service_group)",
+    roles: dict[str, tuple[str, Loc]] = {}
+    groups: dict[str, tuple[str, Loc]] = {
+        config.naming.self_service_group.lower(): (
+            "the self-service group (naming.self_service_group)",
+            ("naming", "self_service_group"),
+        ),
     }
     fixed = (
         ("policy", config.naming.policy),
@@ -331,35 +378,51 @@ def _naming(config: Config) -> Iterator[Finding]:
             (naming.role_name(config, tier), iam.MAX_ROLE_NAME, roles, "role"),
             (naming.group_name(config, tier), iam.MAX_GROUP_NAME, groups, "group"),
         ):
+            made_by: Loc = ("naming", what)
             shorten = f"shorten the tier name or naming.{what}"
-            yield from _iam_name(name, limit, ("tiers", tier), f"{what} name", shorten, of_key=True)
+            yield from _iam_name(
+                name, limit, ("tiers", tier), f"{what} name", shorten, of_key=True, made_by=made_by
+            )
             if name.lower() in taken:
+                owner, source = taken[name.lower()]
                 yield Finding(
                     ("tiers", tier),
-                    f"{what} name {name!r} is already taken by {taken[name.lower()]}",
+                    f"{what} name {name!r} is already taken by {owner}",
                     "IAM names are unique ignoring case; rename a tier or set naming:",
                     of_key=True,
+                    rests_on=(made_by, source),
                 )
                 break  # the other name is most likely taken too: say it once
-            taken.setdefault(name.lower(), f"the {what} of tier {tier!r}")
+            taken.setdefault(name.lower(), (f"the {what} of tier {tier!r}", made_by))
 
 
 def _iam_name(
-    name: str, limit: int, loc: Loc, what: str, shorten: str, *, of_key: bool = False
+    name: str,
+    limit: int,
+    loc: Loc,
+    what: str,
+    shorten: str,
+    *,
+    of_key: bool = False,
+    made_by: Loc | None = None,
 ) -> Iterator[Finding]:
+    """`name` (at `loc`; filled into the pattern at `made_by`) fits IAM's limit and pattern."""
+    sources = (made_by,) if made_by else ()
     if len(name) > limit:
         yield Finding(
             loc,
             f"{what} {name!r} is {len(name)} characters long; IAM allows {limit}",
             shorten,
-            of_key,
+            of_key=of_key,
+            rests_on=sources,
         )
     elif not iam.NAME.fullmatch(name):
         yield Finding(
             loc,
             f"{what} {name!r} is not a valid IAM name",
             f"use {iam.NAME_CHARACTERS}",
-            of_key,
+            of_key=of_key,
+            rests_on=sources,
         )
 
 
@@ -376,6 +439,7 @@ def _profile_names(config: Config) -> Iterator[Finding]:
                     f"{other[1]!r}",
                     "rename the tier or the account so '<organization>-<account>-<tier>' differ",
                     of_key=True,
+                    rests_on=(("organization",), ("tiers", other[1], "accounts")),
                 )
             seen.setdefault(profile, (account, tier))
 
@@ -405,11 +469,16 @@ def _warnings(config: Config) -> Iterator[Finding]:
     identity = naming.identity_name(config)
     for name in ambient:
         if name != identity and len(ambient) > 1:
+            others = [a for a in ambient if a != name]
             yield Finding(
                 ("accounts", name),
                 "no terraform_role: Terraform would reach this account with the same "
-                f"credentials as {', '.join(repr(a) for a in ambient if a != name)}",
+                f"credentials as {', '.join(repr(a) for a in others)}",
                 "one apply cannot act in two accounts with one set of credentials; set "
                 "terraform_role (e.g. OrganizationAccountAccessRole)",
                 of_key=True,
+                rests_on=(
+                    ("identity_account",),
+                    *(("accounts", other, "terraform_role") for other in others),
+                ),
             )

@@ -38,7 +38,8 @@ def load(path: Path) -> Loaded:
     except ValidationError as exc:
         refused = exc.errors()
         problems = [_translate(error, document) for error in refused]
-        problems += [f.problem_in(document) for f in salvage.findings(document.data, refused)]
+        found = salvage.findings(document.data, refused)
+        problems += [f.problem_in(document) for f in found.errors]
         raise ConfigError(problems) from None
     findings = checks.run(config)
     if findings.errors:

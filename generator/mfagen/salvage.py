@@ -4,15 +4,18 @@ A file with a bad account id, a bad preset and a user naming an unknown tier sho
 messages in one run, not two and then the third. The models refuse the first two; the third is
 a rule of `checks.py`, which needs a valid Config. So a copy of the data is repaired just enough
 to validate: a value the models refuse is removed (its default applies), a required one gets a
-neutral stand-in, an entry whose key the models refuse goes. The checks then run on that copy,
-and what they find is kept unless it is about a repaired place or a removed entry: those the
-type errors already describe.
+neutral stand-in, an entry whose key the models refuse goes, and so does a list item (the
+findings about later items are moved back to where the file has them). The checks then run on
+that copy, and what they find is kept unless it is drawn from a repaired place
+(`checks.Finding.drawn_from`): the type errors describe those, and a stand-in or a default in
+place of a refused value must not feed a finding of its own.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,14 +29,8 @@ _ROUNDS = 4
 """Repairing one value can reveal another error beneath it (a mapping in place of a list)."""
 _ENTRIES = ("accounts", "tiers", "users")
 """Mappings of named entries: one that cannot be repaired is removed, with its name."""
-_STAND_INS: dict[str, Any] = {
-    "version": 1,
-    "organization": "mfagen-repaired",
-    "type": "local",
-    "region": "us-east-1",
-}
-"""Neutral values for required keys, and for regions (a region removed would be "missing"
-elsewhere); account ids are made unique (`_stand_in`)."""
+_STAND_INS: dict[str, Any] = {"version": 1, "organization": "mfagen-repaired", "type": "local"}
+"""Neutral values for required keys; account ids are made unique (`_stand_in`)."""
 _DROP = object()
 
 
@@ -44,26 +41,61 @@ class _CannotRepairError(Exception):
 class _Repairs:
     def __init__(self) -> None:
         self.places: set[Loc] = set()
-        self.names: set[str] = set()
+        """What was repaired, where the file has it."""
+        self.removed: dict[Loc, set[int]] = {}
+        """A list, where the file has it -> the indexes of the items removed from it."""
         self.ids = 0
 
-    def covers(self, finding: checks.Finding) -> bool:
-        """Whether a finding is about something repaired, or what holds it (a tier whose
-        preset was removed "grants nothing"): a type error describes it."""
-        loc = finding.loc
-        if any(loc[: len(place)] == place or place[: len(loc)] == loc for place in self.places):
-            return True
-        return any(f"'{name}'" in finding.message for name in self.names)
+    def in_file(self, loc: Loc) -> Loc:
+        """A place in the repaired data -> where the file has it: each item removed from a
+        list moves the later ones up by one."""
+        place: list[str | int] = []
+        for part in loc:
+            if isinstance(part, int):
+                place.append(_moved(part, self.removed.get(tuple(place), set())))
+            else:
+                place.append(part)
+        return tuple(place)
+
+    def mark(self, loc: Loc, *, removed: bool = False) -> None:
+        """`loc` (in the repaired data) is repaired; `removed`: it is a list item, taken out."""
+        place = self.in_file(loc)
+        self.places.add(place)
+        if removed:
+            self.removed.setdefault(place[:-1], set()).add(int(place[-1]))
+
+    def placed(self, finding: checks.Finding) -> checks.Finding:
+        """`finding`, with its places where the file has them."""
+        return dataclasses.replace(
+            finding,
+            loc=self.in_file(finding.loc),
+            rests_on=tuple(self.in_file(loc) for loc in finding.rests_on),
+        )
 
 
-def findings(data: Any, errors: Iterable[ErrorDetails]) -> list[checks.Finding]:
-    """What `checks.run` finds beyond the type errors `errors` of `data` (nothing when the
-    data cannot be repaired into a Config)."""
+def _moved(index: int, removed: set[int]) -> int:
+    """Where item `index` of a list, once `removed` (indexes in the file) are taken out, is
+    in the file."""
+    for gone in sorted(removed):
+        if gone > index:
+            break
+        index += 1
+    return index
+
+
+def findings(
+    data: Any, errors: Iterable[ErrorDetails], doubtful: Collection[Loc] = ()
+) -> checks.Findings:
+    """What `checks.run` finds beyond the type errors `errors` of `data`, but nothing drawn
+    from a repaired place or from one of `doubtful` (nothing at all when the data cannot be
+    repaired into a Config)."""
     repairs = _Repairs()
     data = copy.deepcopy(data)
     pending = list(errors)
     try:
         for _ in range(_ROUNDS):
+            # in one round every loc is in the same (unpurged) data: deeper and later first,
+            # so the items a repair removes from a list come after those already placed
             for error in sorted(pending, key=lambda e: _order(tuple(e["loc"])), reverse=True):
                 _repair(data, tuple(error["loc"]), error["type"], repairs)
             _purge(data)
@@ -72,10 +104,15 @@ def findings(data: Any, errors: Iterable[ErrorDetails]) -> list[checks.Finding]:
             except ValidationError as exc:
                 pending = exc.errors()
                 continue
-            return [f for f in checks.run(config).errors if not repairs.covers(f)]
+            found = checks.run(config)
+            placed = checks.Findings(
+                [repairs.placed(f) for f in found.errors],
+                [repairs.placed(f) for f in found.warnings],
+            )
+            return placed.sparing(repairs.places | set(doubtful))
     except _CannotRepairError:
         pass
-    return []
+    return checks.Findings()
 
 
 def _order(loc: Loc) -> tuple[Any, ...]:
@@ -93,10 +130,13 @@ def _repair(data: Any, loc: Loc, kind: str, repairs: _Repairs) -> None:
     if parent is None:
         return  # an earlier repair removed what held it
     last = loc[-1]
-    repairs.places.add(loc)
     if isinstance(parent, list) and isinstance(last, int) and last < len(parent):
-        parent[last] = _DROP
-    elif isinstance(parent, dict) and isinstance(last, str):
+        if parent[last] is not _DROP:  # two errors about one item: it goes once
+            repairs.mark(loc, removed=True)
+            parent[last] = _DROP
+        return
+    repairs.mark(loc)
+    if isinstance(parent, dict) and isinstance(last, str):
         required = last in _STAND_INS or (last == "id" and loc[:1] == ("accounts",))
         if last == "accounts" and len(loc) == 1:
             raise _CannotRepairError
@@ -129,8 +169,7 @@ def _remove_entry(data: Any, loc: Loc, repairs: _Repairs) -> None:
         entries.pop(loc[1], None)
         if loc[0] == "accounts" and not entries:
             raise _CannotRepairError
-    repairs.places.add(loc)
-    repairs.names.add(str(loc[1]))
+    repairs.mark(loc)
 
 
 def _at(data: Any, loc: Loc) -> Any:
