@@ -78,8 +78,8 @@ def test_every_problem_is_reported_at_once_in_file_order() -> None:
             "colour: blue\n",
             (
                 "7:1: error: colour: unknown key 'colour'\n  hint: expected one of 'accounts', "
-                "'defaults', 'identity_account', 'naming', 'organization', 'profiles', "
-                "'terraform', 'tiers', 'users', 'version'"
+                "'defaults', 'identity_account', 'naming', 'new_regions', 'organization', "
+                "'profiles', 'terraform', 'tiers', 'users', 'version'"
             ),
         ),
         (

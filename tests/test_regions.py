@@ -1,52 +1,194 @@
-"""Regions: a misspelt one gets a did-you-mean; an unknown one warns and never blocks."""
+"""Regions: every region-valued field takes a region AWS has, or one named under new_regions.
+
+mfagen's list (generator/mfagen/regions.py) is generated from botocore's endpoint data, here:
+
+    pytest tests/test_regions.py --update-golden
+
+and `test_the_list_is_botocores` fails as soon as the installed botocore knows other regions.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
 import botocore
+import botocore.loaders
 import pytest
 from typer.testing import CliRunner
 
-from mfagen import regions
+from mfagen import models, regions
 from mfagen.cli import app
-from tests.helpers import minimal, write_config
+from tests.helpers import ROOT, minimal, write_config
 
 runner = CliRunner()
+MODULE = ROOT / "generator" / "mfagen" / "regions.py"
 
 
-@pytest.mark.parametrize(
-    ("region", "hint"),
-    [
-        ("eu-westt-1", "did you mean 'eu-west-1'? "),
-        ("ap-southeest-2", "did you mean 'ap-southeast-2'? "),
-        ("xx-nowhere-1", ""),
-    ],
-)
-def test_an_unknown_region_is_a_warning(tmp_path: Path, region: str, hint: str) -> None:
-    data = minimal()
-    data["users"]["alice"]["region"] = region
-    path = write_config(tmp_path, data)
-    result = runner.invoke(app, ["validate", str(path)])
-    assert result.exit_code == 0, result.output
-    line = next(n for n, t in enumerate(path.read_text().splitlines(), 1) if region in t)
-    assert result.stderr == (
-        f"{path}:{line}:13: warning: users.alice.region: unknown region {region!r}\n"
-        f"  hint: {hint}(a region AWS opened recently may be missing from mfagen's list: then "
-        "ignore this warning)\n"
+def botocores() -> frozenset[str]:
+    """Every region of every partition in the installed botocore's endpoint data."""
+    endpoints = botocore.loaders.create_loader().load_data("endpoints")
+    return frozenset(name for partition in endpoints["partitions"] for name in partition["regions"])
+
+
+def module_text(known: frozenset[str], version: str) -> str:
+    """regions.py as generated from `known`, the regions of botocore `version`."""
+    items = "".join(f'        "{name}",\n' for name in sorted(known))
+    return (
+        '"""The AWS regions mfagen knows: every region of botocore\'s endpoint data, in every\n'
+        "partition.\n"
+        "\n"
+        f"Generated from botocore {version} by `pytest tests/test_regions.py --update-golden`; do\n"
+        "not edit. That test fails as soon as the installed botocore knows other regions. A\n"
+        "region newer than this list is refused until mfagen knows it, unless accounts.yaml\n"
+        "names it under `new_regions` (docs/configuration.md, Regions).\n"
+        '"""\n'
+        "\n"
+        "from __future__ import annotations\n"
+        "\n"
+        f'SOURCE = "botocore {version}"\n'
+        '"""Where the list comes from, for messages and docs."""\n'
+        "\n"
+        "KNOWN = frozenset(\n"
+        "    {\n"
+        f"{items}"
+        "    }\n"
+        ")\n"
     )
 
 
-def test_known_regions_pass_silently(tmp_path: Path) -> None:
-    data = minimal(defaults={"region": "mx-central-1"})
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def test_the_list_is_botocores(update_golden: bool) -> None:
+    installed = botocore.__version__
+    if update_golden:
+        taken_from = _release(regions.SOURCE.removeprefix("botocore "))
+        assert _release(installed) >= taken_from, (
+            f"botocore {installed} is older than {regions.SOURCE}: upgrade it first"
+        )
+        MODULE.write_text(module_text(botocores(), installed), encoding="utf-8")
+        return
+    new, gone = sorted(botocores() - regions.KNOWN), sorted(regions.KNOWN - botocores())
+    assert (new, gone) == ([], []), (
+        f"botocore {installed} knows other regions than mfagen's list ({regions.SOURCE}): "
+        "refresh it with pytest tests/test_regions.py --update-golden"
+    )
+
+
+def test_the_module_is_as_generated() -> None:
+    version = regions.SOURCE.removeprefix("botocore ")
+    assert MODULE.read_text(encoding="utf-8") == module_text(regions.KNOWN, version)
+
+
+def test_every_known_region_is_well_formed() -> None:
+    assert [name for name in regions.KNOWN if not models._REGION.fullmatch(name)] == []
+
+
+def validate(tmp_path: Path, data: dict[str, Any]) -> Any:
+    return runner.invoke(app, ["validate", str(write_config(tmp_path, data))])
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+SOURCE = regions.SOURCE
+
+
+def _with_region(place: str, region: str) -> dict[str, Any]:
+    data = minimal()
+    if place == "defaults":
+        data["defaults"]["region"] = region
+    elif place == "account":
+        data["accounts"]["prod"]["region"] = region
+    elif place == "user":
+        data["users"]["alice"]["region"] = region
+    else:
+        config = {"bucket": "acme-state", "key": "mfagen.tfstate", place: region}
+        data["terraform"] = {"backend": {"type": "s3", "config": config}}
+    return data
+
+
+PLACES = {
+    "defaults": "defaults.region",
+    "account": "accounts.prod.region",
+    "user": "users.alice.region",
+    "region": "terraform.backend.config.region",
+    "sts_region": "terraform.backend.config.sts_region",
+}
+
+
+NEWER = f"A region newer than mfagen's list ({SOURCE}) goes under new_regions"
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize(
+    ("region", "hint"),
+    [
+        ("eu-nrth-1", f"did you mean 'eu-north-1'? {NEWER}"),
+        ("us-wst-2", f"did you mean 'us-west-2'? {NEWER}"),
+        (
+            "xx-nowhere-1",
+            f"mfagen knows the regions of {SOURCE}; a newer region goes under new_regions",
+        ),
+    ],
+)
+def test_an_unknown_region_is_an_error_wherever_it_is(
+    tmp_path: Path, place: str, region: str, hint: str
+) -> None:
+    path = write_config(tmp_path, _with_region(place, region))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    line = line_of(path, region)
+    column = path.read_text().splitlines()[line - 1].index(region) + 1
+    assert result.stderr == (
+        f"{path}:{line}:{column}: error: {PLACES[place]}: unknown region {region!r}\n"
+        f"  hint: {hint}\n"
+        "mfagen: 1 error, nothing written\n"
+    )
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_new_regions_lets_a_region_newer_than_the_list_through(tmp_path: Path, place: str) -> None:
+    data = _with_region(place, "xx-nowhere-1")
+    data["new_regions"] = ["xx-nowhere-1"]
     result = runner.invoke(app, ["validate", str(write_config(tmp_path, data))])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
 
 
-def test_every_known_region_is_one_of_botocores() -> None:
-    endpoints = Path(botocore.__file__).parent / "data" / "endpoints.json"
-    partitions = json.loads(endpoints.read_text())["partitions"]
-    botocores = {name for p in partitions for name in p["regions"]}
-    assert regions.KNOWN.issubset(botocores)
+def test_a_new_region_mfagen_knows_now_is_a_warning(tmp_path: Path) -> None:
+    data = minimal(new_regions=["xx-nowhere-1", "eu-west-1"])
+    path = write_config(tmp_path, data)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    line = line_of(path, "- eu-west-1")
+    assert result.stderr == (
+        f"{path}:{line}:3: warning: new_regions[1]: 'eu-west-1' is a known region now\n"
+        f"  hint: remove it from new_regions: mfagen's list ({SOURCE}) has it\n"
+    )
+
+
+def test_the_region_of_another_backend_is_its_own(tmp_path: Path) -> None:
+    data = minimal()
+    data["terraform"] = {"backend": {"type": "oss", "config": {"region": "cn-hangzhou"}}}
+    result = runner.invoke(app, ["validate", str(write_config(tmp_path, data))])
+    assert result.exit_code == 0, result.output
+
+
+def test_known_regions_pass_silently(tmp_path: Path) -> None:
+    data = minimal(defaults={"region": "mx-central-1"})
+    data["accounts"]["prod"]["region"] = "eusc-de-east-1"
+    data["users"]["alice"]["region"] = "us-gov-west-1"
+    result = runner.invoke(app, ["validate", str(write_config(tmp_path, data))])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+def test_render_writes_no_profile_with_an_unknown_region(tmp_path: Path) -> None:
+    path = write_config(tmp_path, _with_region("user", "us-wst-2"))
+    result = runner.invoke(app, ["render", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert not (tmp_path / "out").exists()

@@ -77,6 +77,7 @@ def run(config: Config) -> Findings:
         _naming,
         _profile_names,
         _terraform,
+        _regions,
     ):
         findings.errors.extend(check(config))
     findings.warnings.extend(_warnings(config))
@@ -444,25 +445,45 @@ def _profile_names(config: Config) -> Iterator[Finding]:
             seen.setdefault(profile, (account, tier))
 
 
+S3_BACKEND_REGIONS = ("region", "sts_region")
+"""The settings of Terraform's s3 backend that name an AWS region."""
+
+
 def _regions(config: Config) -> Iterator[Finding]:
-    """A region that is well formed but not one AWS has (as far as mfagen knows)."""
-    places: list[tuple[Loc, str | None]] = [(("defaults", "region"), config.defaults.region)]
-    places += [(("accounts", n, "region"), a.region) for n, a in config.accounts.items()]
-    places += [(("users", n, "region"), u.region) for n, u in config.users.items()]
+    """Every region written is one AWS has: mfagen's list, or one named in new_regions."""
+    places: list[tuple[Loc, object]] = [
+        (("defaults", "region"), config.defaults.region),
+        *((("accounts", n, "region"), a.region) for n, a in config.accounts.items()),
+        *((("users", n, "region"), u.region) for n, u in config.users.items()),
+    ]
+    backend = config.terraform.backend
+    if backend is not None and backend.type == "s3":
+        setting: Loc = ("terraform", "backend", "config")
+        places += [((*setting, key), backend.config.get(key)) for key in S3_BACKEND_REGIONS]
+    known = regions.KNOWN | set(config.new_regions)
     for loc, region in places:
-        if region is not None and region not in regions.KNOWN:
-            close = difflib.get_close_matches(region, sorted(regions.KNOWN), n=1, cutoff=0.8)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+        if region is not None and region not in known:
+            close = difflib.get_close_matches(str(region), sorted(regions.KNOWN), n=1, cutoff=0.8)
             yield Finding(
                 loc,
                 f"unknown region {region!r}",
-                f"{hint}(a region AWS opened recently may be missing from mfagen's list: then "
-                "ignore this warning)",
+                f"did you mean {close[0]!r}? A region newer than mfagen's list "
+                f"({regions.SOURCE}) goes under new_regions"
+                if close
+                else f"mfagen knows the regions of {regions.SOURCE}; a newer region goes "
+                "under new_regions",
+                rests_on=(("new_regions",), ("terraform", "backend", "type")),
             )
 
 
 def _warnings(config: Config) -> Iterator[Finding]:
-    yield from _regions(config)
+    for index, region in enumerate(config.new_regions):
+        if region in regions.KNOWN:
+            yield Finding(
+                ("new_regions", index),
+                f"{region!r} is a known region now",
+                f"remove it from new_regions: mfagen's list ({regions.SOURCE}) has it",
+            )
     if naming.single_account(config):
         return
     ambient = [name for name, account in config.accounts.items() if not account.terraform_role]

@@ -44,7 +44,9 @@ MIN_MFA_AGE, MAX_MFA_AGE = 60, 129600
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 _ORGANIZATION = re.compile(r"[a-z0-9][a-z0-9-]*")
 _ACCOUNT_ID = re.compile(r"\d{12}")
-_REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
+_REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}")
+"""The shape of a region code in every partition (us-gov-west-1, eusc-de-east-1); whether AWS
+has the region is checks.py's question."""
 _ROLE_ARN = re.compile(
     rf"arn:aws[a-z-]*:iam::\d{{12}}:role/(?:[\x21-\x7e]+/)?{iam.NAME_CHARACTER}{{1,64}}"
 )
@@ -451,6 +453,9 @@ class Config(Model):
     account)."""
     defaults: Defaults = Defaults()
     """Settings for everything that does not set its own."""
+    new_regions: list[Region] = []
+    """Regions AWS opened after mfagen's list (botocore's endpoint data) was made: accepted
+    wherever a region is written. Remove one once mfagen knows it (validate warns)."""
     naming: Naming = Naming()
     """Names of the roles, groups and policy (default: the seed's)."""
     terraform: Terraform = Terraform()
