@@ -193,6 +193,7 @@ def test_validate_as_json(config: Path) -> None:
                 "hint": "did you mean 'admin'?",
             }
         ],
+        "warnings": [],
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,114 @@ def test_an_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 130, result.output
     assert result.stderr == "mfagen: interrupted\n"
+
+
+def test_a_duplicate_key_hides_no_other_problem() -> None:
+    Path("accounts.yaml").write_text(
+        "version: 1\n"
+        "organization: acme\n"
+        "identity_account: identity\n"
+        "defaults: {region: eu-west-1}\n"
+        "accounts:\n"
+        '  identity: {id: "111111111111"}\n'
+        "  prod:\n"
+        '    id: "333333333333"\n'
+        "    id: 333333333333\n"
+        "    region: eu-nrth-1\n"
+        "    terraform_role: arn:aws:iam::333333333333:role/OrganizationAccountAccessRole\n"
+        "tiers:\n"
+        "  admin: {preset: admn}\n"
+        "users:\n"
+        "  alice: {tiers: [admin, deployr]}\n"
+    )
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 2, result.output
+    assert [line for line in result.stderr.splitlines() if not line.startswith("  hint")] == [
+        "accounts.yaml:9:5: error: accounts.prod.id: duplicate key 'id' (first defined on line 8)",
+        "accounts.yaml:10:13: error: accounts.prod.region: unknown region 'eu-nrth-1'",
+        "accounts.yaml:13:19: error: tiers.admin.preset: 'admn' is not allowed here",
+        "accounts.yaml:15:26: error: users.alice.tiers[1]: unknown tier 'deployr'",
+        "mfagen: 4 errors, nothing written",
+    ]
+
+
+WARNED_AND_WRONG = (
+    "version: 1\n"
+    "organization: acme\n"
+    "identity_account: identity\n"
+    "defaults: {region: eu-west-1}\n"
+    "accounts:\n"
+    '  identity: {id: "111111111111"}\n'
+    '  prod: {id: "333333333333"}\n'
+    "tiers:\n"
+    "  admin: {preset: admin}\n"
+    "users:\n"
+    "  alice: {tiers: [admn]}\n"
+)
+"""An error (an unknown tier) and a warning (two accounts reached with one set of credentials)."""
+
+
+def test_warnings_are_shown_with_the_errors() -> None:
+    Path("accounts.yaml").write_text(WARNED_AND_WRONG)
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr == (
+        "accounts.yaml:11:19: error: users.alice.tiers[0]: unknown tier 'admn'\n"
+        "  hint: did you mean 'admin'?\n"
+        "accounts.yaml:7:3: warning: accounts.prod: no terraform_role: Terraform would reach "
+        "this account with the same credentials as 'identity'\n"
+        "  hint: one apply cannot act in two accounts with one set of credentials; set "
+        "terraform_role (e.g. OrganizationAccountAccessRole)\n"
+        "mfagen: 1 error, 1 warning, nothing written\n"
+    )
+
+
+def test_warnings_are_in_the_json_with_the_errors() -> None:
+    Path("accounts.yaml").write_text(WARNED_AND_WRONG)
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    assert result.exit_code == 2, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert [(e["severity"], e["line"], e["field"]) for e in data["errors"]] == [
+        ("error", 11, "users.alice.tiers[0]")
+    ]
+    assert [
+        (w["severity"], w["line"], w["column"], w["field"], w["hint"]) for w in data["warnings"]
+    ] == [
+        (
+            "warning",
+            7,
+            3,
+            "accounts.prod",
+            (
+                "one apply cannot act in two accounts with one set of credentials; set "
+                "terraform_role (e.g. OrganizationAccountAccessRole)"
+            ),
+        )
+    ]
+
+
+def test_render_shows_the_warnings_with_the_errors_too() -> None:
+    Path("accounts.yaml").write_text(WARNED_AND_WRONG)
+    result = runner.invoke(app, ["render"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.endswith("mfagen: 1 error, 1 warning, nothing written\n")
+    assert not Path("output").exists()
+
+
+def test_a_quota_the_plan_finds_is_shown_with_the_warnings() -> None:
+    data = minimal(
+        users={f"user{n:03d}": {"tiers": ["admin"]} for n in range(60)},
+        defaults={"region": "eu-west-1", "create_users": False},
+    )
+    del data["accounts"]["prod"]["terraform_role"]
+    write_config(Path(), data)
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert [line.split(": ")[1:3] for line in lines if not line.startswith("  ")][:2] == [
+        ["error", "tiers.admin"],
+        ["warning", "accounts.prod"],
+    ]
+    assert lines[-1] == "mfagen: 1 error, 1 warning, nothing written"

@@ -327,3 +327,38 @@ def test_warnings_come_back_positioned_with_a_valid_config() -> None:
             "terraform_role (e.g. OrganizationAccountAccessRole)"
         )
     ]
+
+
+def test_a_secret_in_the_later_value_of_a_key_written_twice_is_refused() -> None:
+    found = problems(
+        ONE_ACCOUNT + "tiers:\n  admin: {preset: admin}\n"
+        "  admin:\n    description: AKIAIOSFODNN7EXAMPLE\n"
+    )
+    assert found == [
+        (
+            "accounts.yaml:10:18: error: tiers.admin.description: this value holds an AWS access "
+            "key id (AKIA…MPLE)\n"
+            "  hint: secrets never belong in accounts.yaml: remove it, and if it was ever "
+            "committed, deactivate and rotate the key in IAM"
+        )
+    ]
+
+
+def test_the_value_of_a_key_written_twice_feeds_no_other_rule() -> None:
+    # the first id is kept for the models, but which id was meant is not known: it is not
+    # the id of two accounts, nor what prod's terraform_role must name
+    assert problems(
+        HEAD + "identity_account: main\n"
+        "accounts:\n"
+        '  main: {id: "111111111111"}\n'
+        "  prod:\n"
+        '    id: "111111111111"\n'
+        '    id: "333333333333"\n'
+        "    terraform_role: arn:aws:iam::333333333333:role/OrganizationAccountAccessRole\n"
+    ) == [
+        (
+            "accounts.yaml:10:5: error: accounts.prod.id: duplicate key 'id' (first defined on "
+            "line 9)\n"
+            "  hint: YAML would silently keep only the last one: remove one of them"
+        )
+    ]

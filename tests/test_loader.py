@@ -94,17 +94,36 @@ def test_the_source_text_of_non_strings_is_kept() -> None:
     ],
     ids=["top", "account", "account-key", "flow", "list-item", "quoted", "condition"],
 )
-def test_duplicate_keys_are_refused_at_every_level(
+def test_duplicate_keys_are_problems_at_every_level(
     text: str, position: tuple[int, int], field: str
 ) -> None:
-    problem = refusal(text)
+    document = load(text)
+    [problem] = document.problems
     assert (problem.line, problem.column, problem.field) == (*position, field)
     assert problem.message.startswith(f"duplicate key {field.rsplit('.', 1)[-1]!r}")
     assert problem.hint == "YAML would silently keep only the last one: remove one of them"
+    assert [loader.dotted(loc) for loc in document.doubtful] == [field]
 
 
 def test_duplicate_key_message_names_the_first_line() -> None:
-    assert refusal("a: 1\nb: 2\na: 3\n").message == "duplicate key 'a' (first defined on line 1)"
+    [problem] = load("a: 1\nb: 2\na: 3\n").problems
+    assert problem.message == "duplicate key 'a' (first defined on line 1)"
+
+
+def test_the_first_value_is_kept_and_the_later_one_set_aside_with_its_positions() -> None:
+    document = load("a: {x: 1}\nb: [2]\na:\n  y: [3, 4]\n")
+    assert document.data == {"a": {"x": 1}, "b": [2]}
+    assert ("a", "y") not in document.values
+    [aside] = document.set_aside
+    assert aside.data == {"a": {"y": [3, 4]}}
+    assert aside.position(("a", "y", 1)) == (4, 10)
+    assert aside.position(("a",), of_key=True) == (3, 1)
+
+
+def test_a_key_written_twice_in_a_value_set_aside_is_found_too() -> None:
+    document = load("a: 1\na: {x: 1, x: 2}\nb: 1\nb: 2\n")
+    assert [(p.line, p.field) for p in document.problems] == [(2, "a"), (2, "a.x"), (4, "b")]
+    assert document.doubtful == {("a",), ("a", "x"), ("b",)}
 
 
 # --- merge keys --------------------------------------------------------------------------

@@ -148,6 +148,7 @@ TENSE = """\
 version: 1
 organization: acme
 identity_account: identity
+new_regions: [xx-nowhere-1]
 defaults: {region: eu-west-1, session_duration: 1h, mfa_max_age: 30m, path: /mfa/,
            create_users: true, enforce_mfa: true, moved_blocks: false}
 naming: {role: "{Tier}Role", group: "{Tier}MFAGroup", policy: SelfServicePolicy,
@@ -180,11 +181,11 @@ users:
   bob: {tiers: [admin], mfa_device: bob-phone}
   alice: {tiers: [admin, ops-ro], mfa_device: bob, region: us-east-1, enrolment: open}
   carol: {tiers: [ro, manage]}
-  dave: {}
+  dave: {region: xx-nowhere-1}
 """
 """Valid, but next to many a cross-value rule: a default or a stand-in in place of any one
 value would break one (bob's device named by default, the self-service group's default
-name, layout single, a tier in every account, another identity account)."""
+name, layout single, a tier in every account, another identity account, no new region)."""
 
 
 def _leaves(value: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Any]]:
@@ -217,19 +218,30 @@ def _set(data: Any, loc: Loc, value: Any) -> Any:
     return data
 
 
-def _outcome(data: dict[str, Any]) -> set[str]:
-    """The fields with an error."""
+def _outcome(data: dict[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
+    """The fields with an error, and the (field, message) of every warning."""
     path = Path("accounts.yaml")
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     try:
-        config.load(path)
+        loaded = config.load(path)
     except ConfigError as error:
-        return {p.field for p in error.problems}
-    return set()
+        return {p.field for p in error.problems}, {(p.field, p.message) for p in error.warnings}
+    return set(), {(p.field, p.message) for p in loaded.warnings}
 
 
-def test_the_tense_example_is_valid() -> None:
-    assert _outcome(yaml.safe_load(TENSE)) == set()
+TENSE_WARNINGS = {
+    (
+        "accounts.dev",
+        (
+            "no terraform_role: Terraform would reach this account with the same credentials as "
+            "'identity'"
+        ),
+    )
+}
+
+
+def test_the_tense_example_is_valid_and_warns_once() -> None:
+    assert _outcome(yaml.safe_load(TENSE)) == (set(), TENSE_WARNINGS)
 
 
 @pytest.mark.parametrize(
@@ -237,4 +249,6 @@ def test_the_tense_example_is_valid() -> None:
     [pytest.param(loc, value, id=dotted(loc)) for loc, value in _leaves(yaml.safe_load(TENSE))][1:],
 )
 def test_a_value_of_the_wrong_type_is_the_only_error(loc: Loc, value: Any) -> None:
-    assert _outcome(_set(yaml.safe_load(TENSE), loc, _broken(loc, value))) == {dotted(loc)}
+    fields, warnings = _outcome(_set(yaml.safe_load(TENSE), loc, _broken(loc, value)))
+    assert fields == {dotted(loc)}
+    assert warnings <= TENSE_WARNINGS, "a warning made from a stand-in or a default"

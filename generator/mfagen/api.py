@@ -113,7 +113,8 @@ def validate(config_path: Path) -> Validated:
     try:
         built = plan.build(loaded.config)
     except plan.PlanError as exc:
-        raise ConfigError([f.problem_in(loaded.document) for f in exc.findings]) from None
+        problems = [f.problem_in(loaded.document) for f in exc.findings]
+        raise ConfigError(problems, loaded.warnings) from None
     return Validated(loaded, built)
 
 

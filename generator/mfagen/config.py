@@ -28,28 +28,32 @@ class Loaded:
 
 
 def load(path: Path) -> Loaded:
-    """Read, parse and validate `path`; raise ConfigError listing every problem found."""
+    """Read, parse and validate `path`; raise ConfigError listing every problem found (keys
+    written twice, values the models refuse, rules across values), with the warnings."""
     document = load_file(path)
     leaks = credentials.problems(document)
-    if leaks:  # before the models, whose messages would echo the value
+    if leaks:  # alone, before any message that could echo the value
         raise ConfigError(leaks)
+    problems = list(document.problems)
     try:
         config = Config.model_validate(document.data)
     except ValidationError as exc:
         refused = exc.errors()
-        problems = [_translate(error, document) for error in refused]
-        found = salvage.findings(document.data, refused)
-        problems += [f.problem_in(document) for f in found.errors]
-        raise ConfigError(problems) from None
-    findings = checks.run(config)
-    if findings.errors:
-        raise ConfigError([finding.problem_in(document) for finding in findings.errors])
-    warnings = tuple(
-        sorted(
-            (finding.problem_in(document) for finding in findings.warnings), key=Problem.sort_key
-        )
-    )
+        problems += [_translate(error, document) for error in refused]
+        found = salvage.findings(document.data, refused, document.doubtful)
+        raise ConfigError(
+            problems + _placed(found.errors, document), _placed(found.warnings, document)
+        ) from None
+    found = checks.run(config).sparing(document.doubtful)
+    problems += _placed(found.errors, document)
+    warnings = tuple(sorted(_placed(found.warnings, document), key=Problem.sort_key))
+    if problems:
+        raise ConfigError(problems, warnings)
     return Loaded(config, document, warnings)
+
+
+def _placed(findings: list[checks.Finding], document: Document) -> list[Problem]:
+    return [finding.problem_in(document) for finding in findings]
 
 
 def _translate(error: ErrorDetails, document: Document) -> Problem:

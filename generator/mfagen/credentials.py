@@ -36,14 +36,16 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*=")
 
 
 def problems(document: Document) -> list[Problem]:
-    """One problem for every string of the document, keys included, and every comment that
-    looks like a secret."""
+    """One problem for every string of the document, keys included, the values of keys
+    written twice too, and every comment that looks like a secret."""
     found = []
-    for loc, what, of_key in _walk(document.data, ()):
-        line, column = document.position(loc, of_key=of_key)
-        field = dotted(tuple(redact(part) if isinstance(part, str) else part for part in loc))
-        message = f"this {'key' if of_key else 'value'} holds {what}"
-        found.append(Problem(document.file, line, column, field, message, HINT))
+    for part in (document, *document.set_aside):
+        for loc, what, of_key in _walk(part.data, ()):
+            line, column = part.position(loc, of_key=of_key)
+            field = dotted(tuple(redact(key) if isinstance(key, str) else key for key in loc))
+            message = f"this {'key' if of_key else 'value'} holds {what}"
+            found.append(Problem(document.file, line, column, field, message, HINT))
+    found = list(dict.fromkeys(found))  # a set-aside value's path holds the document's keys
     lines = {problem.line for problem in found}
     for line, column, what in _comments(document.text):
         if line not in lines:  # a quoted value holding ' #' was found above already

@@ -5,6 +5,7 @@ Core code raises these; only the CLI boundary turns them into messages and exit 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -41,10 +42,12 @@ class MfagenError(Exception):
 
 
 class ConfigError(MfagenError):
-    """accounts.yaml is unreadable or invalid: one or more problems, each with a position."""
+    """accounts.yaml is unreadable or invalid: one or more problems, each with a position,
+    and the warnings the same file deserves (shown with them, not after the fix)."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], warnings: Iterable[Problem] = ()) -> None:
         self.problems = sorted(problems, key=Problem.sort_key)
+        self.warnings = tuple(sorted(warnings, key=Problem.sort_key))
         first = self.problems[0] if self.problems else None
         super().__init__(first.message if first else "invalid configuration")
 

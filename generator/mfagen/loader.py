@@ -2,9 +2,12 @@
 
 PyYAML's loaders lose positions and silently keep the last of two equal keys. This module
 composes the node graph with a safe loader, then builds plain Python data from it itself, so
-it can refuse duplicate keys, bound alias expansion and record a `(line, column)` for every
-path in the document. Only the safe constructors ever run: any `!!python/...` or custom tag
-is an error, on a scalar, a list or a mapping alike.
+it can bound alias expansion, record a `(line, column)` for every path in the document and
+catch a key written twice. Such a key is a problem of the document, not the end of reading
+it: the data keeps the first value, the place is marked doubtful (no rule across values may
+rest on it) and the later value is set aside, for the secret scan only, so that the same run
+reports every other problem of the file too. Only the safe constructors ever run: any
+`!!python/...` or custom tag is an error, on a scalar, a list or a mapping alike.
 """
 
 from __future__ import annotations
@@ -47,6 +50,14 @@ class Document:
     """The YAML text of every value that did not load as a string (numbers, booleans)."""
     text: str = field(default="", repr=False)
     """The whole file, for what the data does not hold (comments)."""
+    problems: tuple[Problem, ...] = field(default=(), repr=False)
+    """What is wrong with the file that does not stop it being read: keys written twice."""
+    doubtful: frozenset[Loc] = field(default=frozenset(), repr=False)
+    """The places of keys written twice: the data holds their first value, perhaps not the
+    one meant."""
+    set_aside: tuple[Document, ...] = field(default=(), repr=False)
+    """The later value of each key written twice, as a document of its own (with its own
+    positions), for what must see every value: the secret scan."""
 
     def position(self, loc: Loc, *, of_key: bool = False) -> Position:
         """Where `loc` stands; for a path that does not exist, where its nearest parent does."""
@@ -119,7 +130,17 @@ def load_bytes(raw: bytes, name: str) -> Document:
             f"expected a mapping of settings, got {type_name(data)}",
             "the file starts with keys such as 'version: 1' and 'organization:'",
         )
-    return Document(name, data, builder.keys, builder.values, builder.sources, text)
+    return Document(
+        name,
+        data,
+        builder.keys,
+        builder.values,
+        builder.sources,
+        text,
+        tuple(builder.problems),
+        frozenset(builder.doubtful),
+        tuple(builder.set_aside),
+    )
 
 
 def type_name(value: object) -> str:
@@ -223,6 +244,9 @@ class _Builder:
         self.keys: dict[Loc, Position] = {}
         self.values: dict[Loc, Position] = {}
         self.sources: dict[Loc, str] = {}
+        self.problems: list[Problem] = []
+        self.doubtful: set[Loc] = set()
+        self.set_aside: list[Document] = []
         self.constructor = yaml.SafeLoader("")
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
@@ -264,14 +288,8 @@ class _Builder:
             key = self._key(key_node, loc)
             where = position(key_node.start_mark)
             if key in seen:
-                first_line = seen[key][0]
-                raise _refusal(
-                    self.name,
-                    key_node,
-                    (*loc, key),
-                    f"duplicate key {key!r} (first defined on line {first_line})",
-                    "YAML would silently keep only the last one: remove one of them",
-                )
+                self._repeated(key_node, value_node, (*loc, key), seen[key][0])
+                continue
             seen[key] = where
             self.keys[(*loc, key)] = where
             result[key] = self.build(value_node, (*loc, key))
@@ -281,6 +299,35 @@ class _Builder:
                 self.keys[(*loc, key)] = position(key_node.start_mark)
                 result[key] = self.build(value_node, (*loc, key))
         return result
+
+    def _repeated(
+        self, key_node: yaml.Node, value_node: yaml.Node, loc: Loc, first_line: int
+    ) -> None:
+        """A key written again at `loc`: a problem; its value is set aside, the first kept."""
+        where = position(key_node.start_mark)
+        self.problems.append(
+            Problem(
+                self.name,
+                *where,
+                dotted(loc),
+                f"duplicate key {loc[-1]!r} (first defined on line {first_line})",
+                "YAML would silently keep only the last one: remove one of them",
+            )
+        )
+        self.doubtful.add(loc)
+        aside = _Builder(self.name)
+        aside.keys.update(
+            {p: self.keys[p] for n in range(1, len(loc)) if (p := loc[:n]) in self.keys}
+        )
+        aside.keys[loc] = where
+        value = aside.build(value_node, loc)
+        self.problems += aside.problems
+        self.doubtful |= aside.doubtful
+        self.set_aside += aside.set_aside
+        data: Any = value
+        for part in reversed(loc):
+            data = {part: data}
+        self.set_aside.append(Document(self.name, data, aside.keys, aside.values, aside.sources))
 
     def _key(self, node: yaml.Node, loc: Loc) -> str:
         if not isinstance(node, yaml.ScalarNode):

@@ -143,8 +143,10 @@ class Reporter:
     def error(self, error: MfagenError) -> None:
         if isinstance(error, ConfigError):
             self.problems(error.problems, "error")
-            count = len(error.problems)
-            self._complain(f"mfagen: {count} error{'s' if count != 1 else ''}, nothing written")
+            self.problems(error.warnings, "warning")
+            said = [count(len(error.problems), "error")]
+            said += [count(len(error.warnings), "warning")] if error.warnings else []
+            self._complain(f"mfagen: {', '.join(said)}, nothing written")
         elif isinstance(error, AwsError):
             self._complain(f"mfagen: error: {error.message}, nothing written")
             self._complain(f"  hint: {error.hint}")
@@ -264,8 +266,10 @@ class JsonReporter(Reporter):
         )
 
     def error(self, error: MfagenError) -> None:
+        extra: dict[str, Any] = {}
         if isinstance(error, ConfigError):
             errors = [problem_data(p, "error") for p in error.problems]
+            extra["warnings"] = [problem_data(p, "warning") for p in error.warnings]
         else:
             errors = [
                 {
@@ -278,7 +282,7 @@ class JsonReporter(Reporter):
         if isinstance(error, AuditRefusedError):
             self._emit({"ok": False, "errors": errors, "audit": as_json(error.report)})
             return
-        self._emit({"ok": False, "errors": errors})
+        self._emit({"ok": False, "errors": errors, **extra})
 
     def bug(self, error: BaseException) -> None:
         super().bug(error)
