@@ -28,7 +28,8 @@ from mfagen.models import Config
 _ROUNDS = 4
 """Repairing one value can reveal another error beneath it (a mapping in place of a list)."""
 _ENTRIES = ("accounts", "tiers", "users")
-"""Mappings of named entries: one that cannot be repaired is removed, with its name."""
+"""Mappings of named entries: one that cannot be repaired is removed (a finding that names it
+rests on it: `checks._references`)."""
 _STAND_INS: dict[str, Any] = {"version": 1, "organization": "mfagen-repaired", "type": "local"}
 """Neutral values for required keys; account ids are made unique (`_stand_in`)."""
 _DROP = object()
