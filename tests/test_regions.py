@@ -5,6 +5,7 @@ mfagen's list (generator/mfagen/regions.py) is generated from botocore's endpoin
     pytest tests/test_regions.py --update-golden
 
 and `test_the_list_is_botocores` fails as soon as the installed botocore knows other regions.
+The test extra pins botocore, so a botocore release changes nothing until the pin moves.
 """
 
 from __future__ import annotations
@@ -25,18 +26,34 @@ runner = CliRunner()
 MODULE = ROOT / "generator" / "mfagen" / "regions.py"
 
 
-def botocores() -> frozenset[str]:
-    """Every region of every partition in the installed botocore's endpoint data."""
+def partitions() -> dict[str, str]:
+    """Region -> its partition, for every region in the installed botocore's endpoint data."""
     endpoints = botocore.loaders.create_loader().load_data("endpoints")
-    return frozenset(name for partition in endpoints["partitions"] for name in partition["regions"])
+    return {
+        region: partition["partition"]
+        for partition in endpoints["partitions"]
+        for region in partition["regions"]
+    }
 
 
-def module_text(known: frozenset[str], version: str) -> str:
-    """regions.py as generated from `known`, the regions of botocore `version`."""
+def botocores() -> frozenset[str]:
+    """Every region of the `aws` partition: mfagen writes `arn:aws:` ARNs, which China
+    (aws-cn), GovCloud (aws-us-gov) and the other partitions do not use."""
+    return frozenset(r for r, partition in partitions().items() if partition == "aws")
+
+
+def others() -> dict[str, str]:
+    return {r: partition for r, partition in partitions().items() if partition != "aws"}
+
+
+def module_text(known: frozenset[str], elsewhere: dict[str, str], version: str) -> str:
+    """regions.py as generated from `known`, the regions of botocore `version` in the aws
+    partition, and `elsewhere`, those of other partitions (region -> partition)."""
     items = "".join(f'        "{name}",\n' for name in sorted(known))
+    other = "".join(f'    "{name}": "{elsewhere[name]}",\n' for name in sorted(elsewhere))
     return (
-        '"""The AWS regions mfagen knows: every region of botocore\'s endpoint data, in every\n'
-        "partition.\n"
+        '"""The AWS regions mfagen knows: every region of the `aws` partition in botocore\'s\n'
+        "endpoint data (mfagen writes `arn:aws:` ARNs, which other partitions do not use).\n"
         "\n"
         f"Generated from botocore {version} by `pytest tests/test_regions.py --update-golden`; do\n"
         "not edit. That test fails as soon as the installed botocore knows other regions. A\n"
@@ -54,6 +71,10 @@ def module_text(known: frozenset[str], version: str) -> str:
         f"{items}"
         "    }\n"
         ")\n"
+        "OTHER_PARTITIONS = {\n"
+        f"{other}"
+        "}\n"
+        '"""Regions of other partitions, by region: mfagen refuses them, naming the partition."""\n'
     )
 
 
@@ -68,9 +89,10 @@ def test_the_list_is_botocores(update_golden: bool) -> None:
         assert _release(installed) >= taken_from, (
             f"botocore {installed} is older than {regions.SOURCE}: upgrade it first"
         )
-        MODULE.write_text(module_text(botocores(), installed), encoding="utf-8")
+        MODULE.write_text(module_text(botocores(), others(), installed), encoding="utf-8")
         return
     new, gone = sorted(botocores() - regions.KNOWN), sorted(regions.KNOWN - botocores())
+    assert others() == regions.OTHER_PARTITIONS
     assert (new, gone) == ([], []), (
         f"botocore {installed} knows other regions than mfagen's list ({regions.SOURCE}): "
         "refresh it with pytest tests/test_regions.py --update-golden"
@@ -79,7 +101,8 @@ def test_the_list_is_botocores(update_golden: bool) -> None:
 
 def test_the_module_is_as_generated() -> None:
     version = regions.SOURCE.removeprefix("botocore ")
-    assert MODULE.read_text(encoding="utf-8") == module_text(regions.KNOWN, version)
+    expected = module_text(regions.KNOWN, regions.OTHER_PARTITIONS, version)
+    assert MODULE.read_text(encoding="utf-8") == expected
 
 
 def test_every_known_region_is_well_formed() -> None:
@@ -180,11 +203,32 @@ def test_the_region_of_another_backend_is_its_own(tmp_path: Path) -> None:
 
 def test_known_regions_pass_silently(tmp_path: Path) -> None:
     data = minimal(defaults={"region": "mx-central-1"})
-    data["accounts"]["prod"]["region"] = "eusc-de-east-1"
-    data["users"]["alice"]["region"] = "us-gov-west-1"
+    data["accounts"]["prod"]["region"] = "ap-southeast-7"
+    data["users"]["alice"]["region"] = "ca-west-1"
     result = runner.invoke(app, ["validate", str(write_config(tmp_path, data))])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")]
+)
+def test_a_region_of_another_partition_is_refused_by_its_partition(
+    tmp_path: Path, region: str, partition: str
+) -> None:
+    """mfagen writes arn:aws: ARNs: IAM in China or GovCloud would refuse every one of them."""
+    data = minimal()
+    data["users"]["alice"]["region"] = region
+    data["new_regions"] = [region]  # no way through: the partition, not the list, is wrong
+    path = write_config(tmp_path, data)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    line = line_of(path, f"region: {region}")
+    assert result.stderr.startswith(
+        f"{path}:{line}:13: error: users.alice.region: {region!r} is a region of the "
+        f"{partition} partition\n"
+        "  hint: mfagen writes arn:aws: ARNs, for the regions of the aws partition only\n"
+    )
 
 
 def test_render_writes_no_profile_with_an_unknown_region(tmp_path: Path) -> None:

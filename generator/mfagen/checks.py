@@ -462,7 +462,13 @@ def _regions(config: Config) -> Iterator[Finding]:
         places += [((*setting, key), backend.config.get(key)) for key in S3_BACKEND_REGIONS]
     known = regions.KNOWN | set(config.new_regions)
     for loc, region in places:
-        if region is not None and region not in known:
+        if isinstance(region, str) and region in regions.OTHER_PARTITIONS:
+            yield Finding(
+                loc,
+                f"{region!r} is a region of the {regions.OTHER_PARTITIONS[region]} partition",
+                "mfagen writes arn:aws: ARNs, for the regions of the aws partition only",
+            )
+        elif region is not None and region not in known:
             close = difflib.get_close_matches(str(region), sorted(regions.KNOWN), n=1, cutoff=0.8)
             yield Finding(
                 loc,

@@ -1,5 +1,5 @@
-"""The AWS regions mfagen knows: every region of botocore's endpoint data, in every
-partition.
+"""The AWS regions mfagen knows: every region of the `aws` partition in botocore's
+endpoint data (mfagen writes `arn:aws:` ARNs, which other partitions do not use).
 
 Generated from botocore 1.44.18 by `pytest tests/test_regions.py --update-golden`; do
 not edit. That test fails as soon as the installed botocore knows other regions. A
@@ -31,18 +31,14 @@ KNOWN = frozenset(
         "ap-southeast-7",
         "ca-central-1",
         "ca-west-1",
-        "cn-north-1",
-        "cn-northwest-1",
         "eu-central-1",
         "eu-central-2",
-        "eu-isoe-west-1",
         "eu-north-1",
         "eu-south-1",
         "eu-south-2",
         "eu-west-1",
         "eu-west-2",
         "eu-west-3",
-        "eusc-de-east-1",
         "il-central-1",
         "me-central-1",
         "me-south-1",
@@ -50,15 +46,22 @@ KNOWN = frozenset(
         "sa-east-1",
         "us-east-1",
         "us-east-2",
-        "us-gov-east-1",
-        "us-gov-west-1",
-        "us-iso-east-1",
-        "us-iso-west-1",
-        "us-isob-east-1",
-        "us-isob-west-1",
-        "us-isof-east-1",
-        "us-isof-south-1",
         "us-west-1",
         "us-west-2",
     }
 )
+OTHER_PARTITIONS = {
+    "cn-north-1": "aws-cn",
+    "cn-northwest-1": "aws-cn",
+    "eu-isoe-west-1": "aws-iso-e",
+    "eusc-de-east-1": "aws-eusc",
+    "us-gov-east-1": "aws-us-gov",
+    "us-gov-west-1": "aws-us-gov",
+    "us-iso-east-1": "aws-iso",
+    "us-iso-west-1": "aws-iso",
+    "us-isob-east-1": "aws-iso-b",
+    "us-isob-west-1": "aws-iso-b",
+    "us-isof-east-1": "aws-iso-f",
+    "us-isof-south-1": "aws-iso-f",
+}
+"""Regions of other partitions, by region: mfagen refuses them, naming the partition."""
