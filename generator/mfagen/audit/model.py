@@ -60,6 +60,8 @@ class Role:
     trust_size: int
     max_session_duration: int | None
     policies: tuple[Attached, ...]
+    trust_document: Any = field(default=None, compare=False)
+    """The trust policy's JSON document."""
 
 
 @dataclass(frozen=True)

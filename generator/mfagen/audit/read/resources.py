@@ -85,8 +85,10 @@ class Reader:
                 )
             self.accounts[alias] = ids[0]
             assume = block.body.get("assume_role", [])
-            if not isinstance(assume, list) or len(assume) > 1 or not all(
-                isinstance(a, dict) for a in assume
+            if (
+                not isinstance(assume, list)
+                or len(assume) > 1
+                or not all(isinstance(a, dict) for a in assume)
             ):
                 raise self.scope.fail(f"provider aws.{alias}: one assume_role block at most")
             if assume:
@@ -220,7 +222,7 @@ class Reader:
             self.managed(("role", arn), where, policy_arn)
         duration = block.body.get("max_session_duration")
         role = Role(where, key, account, alias, tier, name, path, arn, trust, minified(document),
-                    duration if isinstance(duration, int) else None, ())  # fmt: skip
+                    duration if isinstance(duration, int) else None, (), document)  # fmt: skip
         self.roles.append(role)
         self._role_named.setdefault((name, account), role)
 
