@@ -38,7 +38,10 @@ def apply_plan(plan: Plan, client_for: ClientFor, users: Iterable[str] | None = 
         names[group.key] = group.name
         identity.create_group(GroupName=group.name, Path=group.path)
         identity.attach_group_policy(GroupName=group.name, PolicyArn=policy.arn)
-        for purpose, document in (("assume", group.assume_policy), ("console", group.console_policy)):
+        for purpose, document in (
+            ("assume", group.assume_policy),
+            ("console", group.console_policy),
+        ):
             if document is not None:
                 identity.put_group_policy(
                     GroupName=group.name,
@@ -78,9 +81,7 @@ def apply_plan(plan: Plan, client_for: ClientFor, users: Iterable[str] | None = 
 def snapshot(iam: IamClient) -> str:
     """Every read moto answers about one account's IAM entities, as one JSON text."""
     found: dict[str, Any] = {}
-    details = iam.get_account_authorization_details()
-    details.pop("ResponseMetadata", None)
-    found["details"] = details
+    found["details"] = iam.get_account_authorization_details()
     users = [u["UserName"] for u in iam.list_users()["Users"]]
     for name in users:
         found[f"user {name}"] = {
@@ -112,13 +113,13 @@ def snapshot(iam: IamClient) -> str:
         found[f"policy {arn}"] = {
             "policy": iam.get_policy(PolicyArn=arn)["Policy"],
             "versions": iam.list_policy_versions(PolicyArn=arn)["Versions"],
-            "entities": _without_metadata(iam.list_entities_for_policy(PolicyArn=arn)),
+            "entities": iam.list_entities_for_policy(PolicyArn=arn),
         }
     devices = iam.list_virtual_mfa_devices()["VirtualMFADevices"]
     found["virtual devices"] = [{k: v for k, v in d.items() if k != "QRCodePNG"} for d in devices]
     found["aliases"] = iam.list_account_aliases()["AccountAliases"]
     found["password policy"] = _password_policy(iam)
-    return json.dumps(found, sort_keys=True, default=str, indent=1)
+    return json.dumps(_answer(found), sort_keys=True, default=str, indent=1)
 
 
 def _login(iam: IamClient, name: str) -> Any:
@@ -135,5 +136,10 @@ def _password_policy(iam: IamClient) -> Any:
         return None
 
 
-def _without_metadata(reply: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in reply.items() if k != "ResponseMetadata"}
+def _answer(data: Any) -> Any:
+    """What IAM answered, without the request's metadata (its id differs on every call)."""
+    if isinstance(data, dict):
+        return {k: _answer(v) for k, v in data.items() if k != "ResponseMetadata"}
+    if isinstance(data, list):
+        return [_answer(item) for item in data]
+    return data
