@@ -23,8 +23,14 @@ ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
 _INLINE = {purpose: name for name, purpose in GROUP_INLINE_POLICIES.items()}
 
 
-def apply_plan(plan: Plan, client_for: ClientFor, users: Iterable[str] | None = None) -> None:
-    """Create the plan's policy, groups, roles and users (`users`: only these, by name)."""
+def apply_plan(plan: Plan, client_for: ClientFor) -> None:
+    """Create the plan's policy, groups, roles and users."""
+    apply_structure(plan, client_for)
+    create_users(plan, client_for(plan.identity.account_id), [u.name for u in plan.users])
+
+
+def apply_structure(plan: Plan, client_for: ClientFor) -> None:
+    """Create the plan's policy, groups and roles: everything but the users."""
     identity = client_for(plan.identity.account_id)
     policy = plan.self_service
     identity.create_policy(
@@ -33,9 +39,7 @@ def apply_plan(plan: Plan, client_for: ClientFor, users: Iterable[str] | None = 
         PolicyDocument=json.dumps(policy.document),
         Description=POLICY_DESCRIPTION,
     )
-    names = {}
     for group in plan.groups:
-        names[group.key] = group.name
         identity.create_group(GroupName=group.name, Path=group.path)
         identity.attach_group_policy(GroupName=group.name, PolicyArn=policy.arn)
         for purpose, document in (
@@ -68,9 +72,14 @@ def apply_plan(plan: Plan, client_for: ClientFor, users: Iterable[str] | None = 
                 PolicyName=ROLE_INLINE_POLICY,
                 PolicyDocument=json.dumps(role.inline_policy),
             )
-    wanted = None if users is None else set(users)
+
+
+def create_users(plan: Plan, identity: IamClient, users: Iterable[str]) -> None:
+    """Create these users of the plan, with their tags and mfagen group memberships."""
+    names = {group.key: group.name for group in plan.groups}
+    wanted = set(users)
     for user in plan.users:
-        if wanted is not None and user.name not in wanted:
+        if user.name not in wanted:
             continue
         tags = [{"Key": key, "Value": value} for key, value in user.tags]
         identity.create_user(UserName=user.name, Tags=tags)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mfagen.audit.live.state import Progress
 from mfagen.cli import app
+from mfagen.reporter import Reporter
 
 from .conftest import CONFIG, EVERYTHING, IDENTITY, Live, iam_in, render
 
@@ -99,3 +102,16 @@ def test_without_boto3_the_message_says_what_to_install(
     assert result.exit_code == 2
     assert result.stderr.startswith("mfagen: error: audit --live needs boto3, which is not ")
     assert "  hint: pip install 'mfagen[aws]'" in result.stderr
+
+
+def test_progress_rewrites_one_line_on_a_terminal() -> None:
+    err = io.StringIO()
+    reporter = Reporter(io.StringIO(), err)
+
+    reporter.progress(Progress(1, 2, "dev", failed=False))
+    reporter.progress(Progress(2, 2, "identity", failed=True))
+
+    assert err.getvalue() == (
+        "\rmfagen: reading IAM: 1/2 accounts, dev\x1b[K"
+        "\rmfagen: reading IAM: 2/2 accounts, identity (failed)\x1b[K\n"
+    )
