@@ -8,9 +8,10 @@ user; each tier grants its own statements here, since moto holds AWS's managed p
 when it loads all 1,600 of them into every account), and creates what the module would
 create with boto3 (tests/live_iam.py; Terraform would take far longer at this size), plus one
 acknowledged CI user with a key in every account. Then it prints, per account, the calls the
-audit makes; the wall time of the reads alone (fetch.read_all), at one account at a time and
-at --jobs; the time of judging what was read (assess: building the Module, the invariants,
-drift, outside users, onboarding); and a whole `audit_live` run.
+audit makes; the wall time of the reads alone (fetch.read_all): one account at a time, --jobs
+at a time, and the identity account alone; the time of reading the output folder, and of
+judging what was read (assess: building the Module, the invariants, drift, outside users,
+onboarding); and a whole `audit_live` run.
 """
 
 from __future__ import annotations
@@ -105,9 +106,14 @@ def main() -> None:
 
 
 def run(output: Path, jobs: int) -> None:
+    started = time.perf_counter()
     expected, files = read_folder(output)
+    folder = time.perf_counter() - started
     wanted = targets(expected)
     timed = {}
+    started = time.perf_counter()
+    fetch.read_all([t for t in wanted if t.identity], 1)
+    timed["the identity account alone"] = time.perf_counter() - started
     for label, workers in (("one account at a time", 1), (f"{jobs} at a time", jobs)):
         started = time.perf_counter()
         states, failures = fetch.read_all(wanted, workers)
@@ -117,10 +123,7 @@ def run(output: Path, jobs: int) -> None:
     report = assess(expected, files, states, [], str(output))
     judged = time.perf_counter() - started
     started = time.perf_counter()
-    import cProfile, pstats
-    prof = cProfile.Profile(); prof.enable()
     whole = audit_live(output, LiveOptions(jobs=jobs))
-    prof.disable(); pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
     total = time.perf_counter() - started
     identity = next(s for s in states if s.account == expected.identity_account)
     others = [s for s in states if s is not identity]
@@ -129,6 +132,7 @@ def run(output: Path, jobs: int) -> None:
     for shape, n in shapes.most_common():
         print(f"calls in {n} other accounts: {dict(shape)}")
     print(f"calls in all: {sum(n for s in states for _, n in s.calls)}")
+    print(f"reading the output folder (read_folder): {folder:.2f} s")
     for label, seconds in timed.items():
         print(f"reads alone, {label}: {seconds:.2f} s")
     print(f"judging what was read (assess): {judged:.2f} s")

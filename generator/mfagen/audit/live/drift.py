@@ -159,7 +159,7 @@ def _users(expected: Module, state: AccountState) -> Iterator[LiveFinding]:
             yield here.finding(f"user {user.name} is missing")
             continue
         if str(entry["Arn"]) != user.arn:
-            yield here.finding(f"user {user.name} is at path {entry.get('Path')}, not {user.arn}")
+            yield here.finding(f"path {entry.get('Path')}: the output declares {user.arn}")
         tags = tuple(sorted((str(t["Key"]), str(t["Value"])) for t in entry.get("Tags", [])))
         if user.created and tags != user.tags:
             shown = ", ".join(f"{k}={v}" for k, v in tags) or "none"

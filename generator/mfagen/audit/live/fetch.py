@@ -80,7 +80,10 @@ def read_all(
         }
         for done, future in enumerate(as_completed(futures), 1):
             result = future.result()
-            (states if isinstance(result, AccountState) else failures).append(result)  # type: ignore[arg-type]
+            if isinstance(result, AccountState):
+                states.append(result)
+            else:
+                failures.append(result)
             if progress is not None:
                 failed = isinstance(result, AccountFailure)
                 progress(Progress(done, len(targets), futures[future].alias, failed))
