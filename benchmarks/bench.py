@@ -1,9 +1,10 @@
 """Benchmark mfagen at three scales and print the figures; a script, not a test.
 
-    .venv/bin/python benchmarks/bench.py [--runs 5] [--scales S,M,L]
+    .venv/bin/python benchmarks/bench.py [--runs 5] [--scales S,M,L] [--rollout R,L]
 
-For each scale (S: 200 users, M: 2,000, L: 20,000; 60 accounts, 25 tiers each in 12
-accounts, 3 tiers per user) it generates a seeded config, then runs as separate processes:
+For each scale (S: 200 users, M: 2,000, L: 5,000, IAM's quota of users in an account; 60
+accounts, 25 tiers each in 12 accounts, 3 tiers per user) it generates a seeded config, then
+runs as separate processes:
 `mfagen render` into an empty folder (with its audit, as users run it, and with
 `--no-audit`), `mfagen render --check` (nothing changed), `mfagen audit`, and `mfagen render`
 of the config with one more user into the existing output (a typical commit), and prints the
@@ -14,6 +15,12 @@ floor ending with one os.sync(), as render ends its writing: the files on disk, 
 page cache. It also prints the CPU time (user + system) of a render. Every render
 and floor writes into a folder name not used before in the run, and nothing is deleted until
 the end (the first files created after a deletion can cost many times the system time).
+
+A first rollout (`--rollout`) opens enrolment windows: for R (1,500 users, 3 accounts, five
+tiers, two users in ten in two) and L, the config with no window open, a tenth of them and
+every one, `mfagen render` into a new folder and `mfagen audit` of it, alternating the three;
+it prints each one's median wall and CPU time and peak RSS, and its ratio to the config with
+every window closed.
 """
 
 from __future__ import annotations
@@ -126,28 +133,25 @@ def bench_scale(scale: synthetic.Scale, workdir: Path, runs: int) -> dict[str, f
         floor.append(timed([sys.executable, "-c", FLOOR, packed, str(new_folder("floor"))]))
         copy = str(new_folder("synced"))
         synced.append(timed([sys.executable, "-c", FLOOR, packed, copy, "sync"]))
-        # Exit 1 allowed: at L the audit refuses (more users than IAM allows in an account),
-        # before anything is written.
         audited = new_folder("audited")
-        command = [*mfagen, "render", str(config), "--out", str(audited)]
-        renders.append(timed(command, ok_codes=(0, 1)))
+        renders.append(timed([*mfagen, "render", str(config), "--out", str(audited)]))
     render = [*mfagen, "render", str(config), "--out", str(out)]  # the last, complete output
     check = median([timed([*render, "--check"]) for _ in range(runs)])
-    audit = median([timed([*mfagen, "audit", str(out)], ok_codes=(0, 1)) for _ in range(runs)])
+    audit = median([timed([*mfagen, "audit", str(out)]) for _ in range(runs)])
     files, size = folder_size(out)
     # a commit's render: one user added to an existing output (only what changed is written)
     changed = synthetic.write(scale, workdir, one_more_user=True)
     again = []
     for _ in range(runs):
         subprocess.run([*render, "--no-audit"], check=True, stdout=subprocess.DEVNULL)  # reset
-        again.append(timed([*mfagen, "render", str(changed), "--out", str(out)], ok_codes=(0, 1)))
+        again.append(timed([*mfagen, "render", str(changed), "--out", str(out)]))
     full, plain, io, step = median(renders), median(bare), median(floor), median(again)
     disk = median(synced)
     print(
         f"{scale.name:>2} {scale.users:>6} users, {files:,} files, {size / 2**20:5.1f} MiB | "
         f"render {full.seconds:5.2f} s {full.peak_rss_mib:4.0f} MiB cpu {full.cpu_seconds:5.2f} s "
         f"({full.seconds / io.seconds:4.1f}x floor, {full.seconds / disk.seconds:4.1f}x floor "
-        f"with sync{', refused' if full.code else ''}) | "
+        "with sync) | "
         f"render --no-audit {plain.seconds:5.2f} s {plain.peak_rss_mib:4.0f} MiB "
         f"({plain.seconds / io.seconds:4.1f}x floor) | floor {io.seconds:5.2f} s, "
         f"with sync {disk.seconds:5.2f} s | "
@@ -189,12 +193,51 @@ def cpu_probe() -> float:
     return best
 
 
+def bench_rollout(scale: synthetic.Scale, workdir: Path, runs: int) -> None:
+    """Render and audit with no enrolment window open, a tenth and every one: the ratios."""
+    mfagen = [sys.executable, "-m", "mfagen"]
+    numbers = itertools.count(1)
+    configs = {
+        share: synthetic.write(scale, workdir, open_share=share)
+        for share in synthetic.WINDOW_SHARES
+    }
+    renders: dict[float, list[Run]] = {share: [] for share in configs}
+    audits: dict[float, list[Run]] = {share: [] for share in configs}
+    for _ in range(runs):
+        for share, config in configs.items():  # alternating: load drifts alike for each
+            out = workdir / f"rollout-{scale.name}-{next(numbers)}"
+            renders[share].append(timed([*mfagen, "render", str(config), "--out", str(out)]))
+            audits[share].append(timed([*mfagen, "audit", str(out)]))
+    base_render, base_audit = median(renders[0.0]), median(audits[0.0])
+    for share in configs:
+        render, audit = median(renders[share]), median(audits[share])
+        opened = round(scale.users * share)
+        print(
+            f"{scale.name:>2} {scale.users:>5} users, {scale.accounts:>2} accounts, "
+            f"{opened:>5} windows open | render {render.seconds:5.2f} s "
+            f"cpu {render.cpu_seconds:5.2f} s {render.peak_rss_mib:4.0f} MiB "
+            f"(x{render.seconds / base_render.seconds:.2f} time, "
+            f"x{render.cpu_seconds / base_render.cpu_seconds:.2f} cpu, "
+            f"x{render.peak_rss_mib / base_render.peak_rss_mib:.2f} memory) | "
+            f"audit {audit.seconds:5.2f} s cpu {audit.cpu_seconds:5.2f} s "
+            f"{audit.peak_rss_mib:4.0f} MiB "
+            f"(x{audit.seconds / base_audit.seconds:.2f} time, "
+            f"x{audit.cpu_seconds / base_audit.cpu_seconds:.2f} cpu, "
+            f"x{audit.peak_rss_mib / base_audit.peak_rss_mib:.2f} memory)",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
-    parser.add_argument("--scales", default="S,M,L", help="comma-separated: S,M,L")
+    parser.add_argument("--scales", default="S,M,L", help="comma-separated: S,M,L (or none)")
+    parser.add_argument(
+        "--rollout", default="R,L", help="enrolment windows opened, comma-separated: R,L (or none)"
+    )
     args = parser.parse_args()
     wanted = set(args.scales.split(","))
+    rollout = set(args.rollout.split(","))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.runs} runs each")
     print(f"cpu probe before: {cpu_probe():.2f} s")
     byte_compile()
@@ -203,13 +246,18 @@ def main() -> None:
         for scale in synthetic.SCALES:
             if scale.name in wanted:
                 results[scale.name] = bench_scale(scale, Path(folder), args.runs)
+        for scale in (synthetic.ROLLOUT, *synthetic.SCALES):
+            if scale.name in rollout:
+                bench_rollout(scale, Path(folder), args.runs)
     print(f"cpu probe after: {cpu_probe():.2f} s")
-    names = [name for name in ("S", "M", "L") if name in results]
+    users = {scale.name: scale.users for scale in synthetic.SCALES}
+    names = [name for name in users if name in results]
     for before, after in itertools.pairwise(names):
         growth = ", ".join(
             f"{what} x{results[after][what] / results[before][what]:.1f}" for what in results[after]
         )
-        print(f"growth {before} -> {after} (10x users): {growth}")
+        times = users[after] / users[before]
+        print(f"growth {before} -> {after} ({times:g}x users): {growth}")
 
 
 if __name__ == "__main__":

@@ -16,15 +16,26 @@ class Scale:
     accounts: int = 60
     tiers: int = 25
     accounts_per_tier: int = 12
-    tiers_per_user: int = 3
+    tiers_per_user: tuple[int, ...] = (3,)
+    """User n is in tiers_per_user[n % len(tiers_per_user)] tiers."""
 
 
-SCALES = (Scale("S", 200), Scale("M", 2_000), Scale("L", 20_000))
+SCALES = (Scale("S", 200), Scale("M", 2_000), Scale("L", 5_000))
+"""60 accounts, 25 tiers each in 12 accounts, 3 tiers a user; L is IAM's quota of users in
+an account."""
+ROLLOUT = Scale("R", 1_500, accounts=3, tiers=5, accounts_per_tier=3,
+                tiers_per_user=(1, 1, 1, 1, 2, 1, 1, 1, 1, 2))  # fmt: skip
+"""A smaller organisation's first rollout: 1,500 users, 3 accounts, five tiers in each,
+two users in ten in two tiers."""
+WINDOW_SHARES = (0.0, 0.1, 1.0)
+"""The share of users whose enrolment window is open: none, a tenth, every one (a first
+rollout)."""
 PRESETS = ("admin", "poweruser", "readonly", "s3")
 
 
-def config(scale: Scale, seed: int = 1) -> dict[str, object]:
-    """A valid configuration of the given scale; the same seed gives the same file."""
+def config(scale: Scale, seed: int = 1, open_share: float = 0.0) -> dict[str, object]:
+    """A valid configuration of the given scale, with `open_share` of the users' enrolment
+    windows open (spread evenly); the same seed gives the same file."""
     rng = random.Random(seed)  # noqa: S311 - seeded synthetic data, not secrets
     accounts = {
         f"acct{n:02d}": {
@@ -51,11 +62,16 @@ def config(scale: Scale, seed: int = 1) -> dict[str, object]:
         tiers[f"tier{n:02d}"] = tier
     tiers["tier00"]["accounts"] = sorted({"acct00", *tiers["tier00"]["accounts"]})  # type: ignore[index]
     tier_names = list(tiers)
-    users = {
-        f"user{n:05d}": {"tiers": sorted(rng.sample(tier_names, scale.tiers_per_user))}
+    counts = scale.tiers_per_user
+    users: dict[str, dict[str, object]] = {
+        f"user{n:05d}": {"tiers": sorted(rng.sample(tier_names, counts[n % len(counts)]))}
         for n in range(scale.users)
     }
-    users["user00000"]["tiers"] = sorted({"tier00", *users["user00000"]["tiers"]})[:3]
+    first: list[str] = users["user00000"]["tiers"]  # type: ignore[assignment]
+    users["user00000"]["tiers"] = sorted({"tier00", *first})[: len(first)]
+    opened = round(scale.users * open_share)
+    for n in range(opened):  # every (users / opened)-th user, from the first
+        users[f"user{n * scale.users // opened:05d}"]["enrolment"] = "open"
     return {
         "version": 1,
         "organization": "bench",
@@ -67,11 +83,19 @@ def config(scale: Scale, seed: int = 1) -> dict[str, object]:
     }
 
 
-def write(scale: Scale, folder: Path, seed: int = 1, *, one_more_user: bool = False) -> Path:
+def write(
+    scale: Scale,
+    folder: Path,
+    seed: int = 1,
+    *,
+    one_more_user: bool = False,
+    open_share: float = 0.0,
+) -> Path:
     """The config as a file; `one_more_user` adds a user in tier00 (a typical commit)."""
-    data = config(scale, seed)
+    data = config(scale, seed, open_share)
     if one_more_user:
         data["users"]["zz-new-user"] = {"tiers": ["tier00"]}  # type: ignore[index]
-    path = folder / f"accounts-{scale.name}{'-plus1' if one_more_user else ''}.yaml"
+    suffix = ("-plus1" if one_more_user else "") + (f"-open{open_share:g}" if open_share else "")
+    path = folder / f"accounts-{scale.name}{suffix}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path

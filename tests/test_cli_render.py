@@ -23,12 +23,11 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_render_defaults_to_accounts_yaml_and_output(config: Path) -> None:
     result = runner.invoke(app, ["render"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "output: wrote 9 files, removed 0 stale files\n"
+    assert result.stdout == "output: wrote 8 files, removed 0 stale files\n"
     assert sorted(p.name for p in (config.parent / "output" / "terraform").iterdir()) == [
         "account_identity.tf",
         "account_prod.tf",
         "identity.tf",
-        "moved.tf",
         "providers.tf",
         "users.tf",
         "versions.tf",
@@ -51,11 +50,10 @@ def test_check_lists_what_differs_and_writes_nothing(config: Path) -> None:
         "missing  output/profiles/bob/config",
         "changed  output/terraform/account_identity.tf",
         "changed  output/terraform/account_prod.tf",
-        "changed  output/terraform/moved.tf",
         "changed  output/terraform/users.tf",
     ]
     assert result.stderr == (
-        "output: 7 files differ from what mfagen renders; "
+        "output: 6 files differ from what mfagen renders; "
         "run `mfagen render` and commit the result\n"
     )
     assert {p: p.read_bytes() for p in Path("output").rglob("*") if p.is_file()} == before

@@ -21,6 +21,9 @@ from tests.helpers import build, minimal, write_config
 runner = CliRunner()
 GATE = policies.ENROLMENT_GATE_SID
 NO_MFA = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+UNLESS_TAGGED = {"StringNotEquals": {"aws:PrincipalTag/mfagen-enrolment": "open"}}
+UNTAGGED = {"create_users": False}
+"""Users mfagen does not create: it cannot tag them, so the gate names them."""
 
 
 @pytest.fixture(autouse=True)
@@ -44,30 +47,61 @@ def test_a_closed_window_denies_creating_and_enabling_a_device_without_mfa() -> 
         "Effect": "Deny",
         "Action": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice"],
         "Resource": "*",
-        "Condition": NO_MFA,
+        "Condition": {**NO_MFA, **UNLESS_TAGGED},
     }
 
 
-def test_open_windows_are_named_in_the_gate_sorted() -> None:
+def test_open_windows_are_user_tags_and_leave_the_policy_as_it_is() -> None:
     data = _users(zoe={"enrolment": "open"}, bob={"tiers": ["admin"], "enrolment": "open"})
+    built = build(data)
+    assert built.self_service.enrolment_open == ("bob", "zoe")
+    closed = _users(zoe={}, bob={"tiers": ["admin"]})
+    assert built.self_service.document == build(closed).self_service.document
+    tags = {user.name: user.tags for user in built.users}
+    assert tags == {"alice": (), "bob": (("mfagen-enrolment", "open"),),
+                    "zoe": (("mfagen-enrolment", "open"),)}  # fmt: skip
+
+
+def test_an_open_window_tag_follows_the_tier_tags() -> None:
+    data = _users(bob={"tiers": ["admin"], "enrolment": "open"})
+    data["tiers"]["admin"]["accounts"] = None
+    members = {f"member{n:03d}": {"tiers": ["admin"]} for n in range(60)}  # past the trust quota
+    data["users"].update(members)
+    (bob,) = (user for user in build(data).users if user.name == "bob")
+    assert bob.tags == (("mfagen-tier-admin", "true"), ("mfagen-enrolment", "open"))
+
+
+def test_users_mfagen_does_not_create_are_named_in_the_gate_sorted() -> None:
+    data = _users(zoe={"enrolment": "open"}, bob={"tiers": ["admin"], "enrolment": "open"})
+    data["defaults"] = {**data["defaults"], **UNTAGGED}
     assert _gate(data)["Condition"] == {
         **NO_MFA,
         "StringNotEquals": {"aws:username": ["bob", "zoe"]},
     }
     assert build(data).self_service.enrolment_open == ("bob", "zoe")
+    assert all(user.tags == () for user in build(data).users)
     one = _users(bob={"enrolment": "open"})
+    one["defaults"] = {**one["defaults"], **UNTAGGED}
     assert _gate(one)["Condition"]["StringNotEquals"] == {"aws:username": "bob"}
+    nobody = _users()
+    nobody["defaults"] = {**nobody["defaults"], **UNTAGGED}
+    assert _gate(nobody)["Condition"] == NO_MFA
 
 
 @pytest.mark.parametrize(
-    "defaults",
-    [{"enforce_mfa": False}, {"create_users": False}],
+    ("defaults", "exempt"),
+    [
+        ({"enforce_mfa": False}, UNLESS_TAGGED),
+        ({"create_users": False}, {"StringNotEquals": {"aws:username": "bob"}}),
+    ],
     ids=["enforce_mfa false", "create_users false"],
 )
-def test_the_gate_does_not_depend_on_enforce_mfa_or_create_users(defaults: dict[str, Any]) -> None:
+def test_the_gate_does_not_depend_on_enforce_mfa(
+    defaults: dict[str, Any], exempt: dict[str, Any]
+) -> None:
     data = _users(bob={"enrolment": "open"})
     data["defaults"] = {**data["defaults"], **defaults}
-    assert _gate(data)["Condition"] == {**NO_MFA, "StringNotEquals": {"aws:username": "bob"}}
+    assert _gate(data)["Condition"] == {**NO_MFA, **exempt}
 
 
 def test_nobody_may_rename_themselves_the_gate_reads_their_name() -> None:
@@ -160,22 +194,37 @@ def test_a_misspelt_enrolment_key_gets_a_did_you_mean() -> None:
     )
 
 
-def _bulk(count: int, prefix: str) -> dict[str, Any]:
-    users = {f"{prefix}{n:04d}": {"tiers": ["admin"], "enrolment": "open"} for n in range(count)}
-    return minimal(users=users)
+def _bulk(count: int, prefix: str, **defaults: Any) -> dict[str, Any]:
+    """`count` new users, all enrolling; in a tier unless mfagen cannot tag them (a trust
+    then lists its members, at most a few dozen)."""
+    tiers = ["admin"] if defaults.get("create_users", True) else []
+    users = {f"{prefix}{n:04d}": {"tiers": tiers, "enrolment": "open"} for n in range(count)}
+    data = minimal(users={"alice": {"tiers": ["admin"]}, **users})
+    data["defaults"] = {**data["defaults"], **defaults}
+    return data
 
 
-def test_300_windows_opened_at_once_fit_with_short_names(tmp_path: Path) -> None:
-    write_config(tmp_path, _bulk(300, "u"))
+def test_every_window_of_iams_largest_account_may_be_open_at_once(tmp_path: Path) -> None:
+    """5,000 users, IAM's quota for an account, all enrolling in one rollout."""
+    prefix = "new.starter.from.the.autumn.intake@"  # 40-character names
+    write_config(tmp_path, _bulk(5000, prefix))
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 0, result.output
-    document = build(_bulk(300, "u")).self_service.document
+    document = build(_bulk(5000, prefix)).self_service.document
+    assert document == build(_bulk(0, prefix)).self_service.document
+
+
+def test_300_untagged_windows_opened_at_once_fit_with_short_names(tmp_path: Path) -> None:
+    write_config(tmp_path, _bulk(300, "u", **UNTAGGED))
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    document = build(_bulk(300, "u", **UNTAGGED)).self_service.document
     assert policies.minified_length(document) <= 6144
 
 
-def test_too_many_windows_at_once_are_refused_by_validate(tmp_path: Path) -> None:
+def test_too_many_untagged_windows_at_once_are_refused_by_validate(tmp_path: Path) -> None:
     prefix = "new.starter.from.the.autumn.intake@"  # 40-character names
-    write_config(tmp_path, _bulk(300, prefix))
+    write_config(tmp_path, _bulk(300, prefix, **UNTAGGED))
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 2, result.output
     first, hint, summary = result.stderr.splitlines()
@@ -191,10 +240,43 @@ def test_too_many_windows_at_once_are_refused_by_validate(tmp_path: Path) -> Non
     assert 0 < fit < 300
     assert hint.endswith(
         "windows at once: close the windows of users who have enrolled (remove their "
-        "enrolment: open), then open the others"
+        "enrolment: open), then open the others; with defaults.create_users: true mfagen tags "
+        "open users instead, and any number fit"
     )
     # the figure in the hint holds: that many windows fit, one more does not
-    write_config(tmp_path, _bulk(fit, prefix))
+    write_config(tmp_path, _bulk(fit, prefix, **UNTAGGED))
     assert runner.invoke(app, ["validate"]).exit_code == 0
-    write_config(tmp_path, _bulk(fit + 1, prefix))
+    write_config(tmp_path, _bulk(fit + 1, prefix, **UNTAGGED))
     assert runner.invoke(app, ["validate"]).exit_code == 2
+
+
+def test_a_rollout_says_how_many_windows_are_open_then_names_each(tmp_path: Path) -> None:
+    write_config(tmp_path, _bulk(11, "new"))
+    lines = (tmp_path / "accounts.yaml").read_text().splitlines()
+    users_line = lines.index("users:") + 1
+    opened = [n for n, text in enumerate(lines, 1) if "enrolment: open" in text]
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    summary = (
+        f"accounts.yaml:{users_line}:1: notice: users: 11 enrolment windows open (of 12 "
+        "users): each of these users may enrol an MFA device with long-term keys alone"
+    )
+    hint = (
+        "  hint: remove a user's enrolment: open once they have enrolled (`mfagen audit --live` "
+        "tells who has), or every one at once when the rollout ends"
+    )
+    assert result.stderr.splitlines() == [
+        summary,
+        hint,
+        *(
+            f"accounts.yaml:{line}:16: notice: users.new{n:04d}.enrolment: enrolment window "
+            f"open: new{n:04d}"
+            for n, line in enumerate(opened)
+        ),
+    ]
+    data = json.loads(runner.invoke(app, ["validate", "--format", "json"]).stdout)
+    assert [n["field"] for n in data["notices"]] == [
+        "users",
+        *(f"users.new{n:04d}.enrolment" for n in range(11)),
+    ]
+    assert len(data["enrolment_open"]) == 11

@@ -316,23 +316,27 @@ def test_the_benchmark_scale_fits_the_policy_quota_with_its_enrolment_gate() -> 
     accounts = many_accounts(60)
     tiers = {f"tier-{n:02d}": {"preset": "readonly"} for n in range(25)}
 
-    def config(opened: int) -> dict[str, object]:
-        users = {f"new{n:03d}": {"tiers": ["tier-00"], "enrolment": "open"} for n in range(opened)}
+    def config(opened: int, *, create_users: bool = True) -> dict[str, object]:
+        tiers_of = ["tier-00"] if create_users else []  # untagged: a trust lists its members
+        users = {f"new{n:04d}": {"tiers": tiers_of, "enrolment": "open"} for n in range(opened)}
         return minimal(
             identity_account="a00",
-            defaults={"region": "eu-west-1", "path": "/mfa/"},
+            defaults={"region": "eu-west-1", "path": "/mfa/", "create_users": create_users},
             accounts=accounts,
             tiers=tiers,
             users=users,
         )
 
-    built = build(config(100))
+    built = build(config(5000))  # a first rollout: every window open at once
+    assert built.self_service.by_path
+    assert policies.minified_length(built.self_service.document) <= plan.MANAGED_POLICY_CHARS
+    built = build(config(100, create_users=False))  # named, not tagged: the quota caps them
     assert built.self_service.by_path
     assert policies.minified_length(built.self_service.document) <= plan.MANAGED_POLICY_CHARS
     with pytest.raises(plan.PlanError) as caught:  # 300 at once: refused, at the windows
-        build(config(300))
+        build(config(300, create_users=False))
     [finding] = caught.value.findings
-    assert finding.loc == ("users", "new000", "enrolment")
+    assert finding.loc == ("users", "new0000", "enrolment")
 
 
 def test_the_path_fallback_needs_a_path_of_its_own() -> None:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from mfagen import naming, render
+from mfagen.cli import app
 from mfagen.naming import USER_ADDRESS_ESCAPES, user_address
-from tests.helpers import build, minimal
+from tests.helpers import build, minimal, write_config
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
 
 IAM_USER_NAMES = st.text(
     st.sampled_from("abcXYZ0189_+=,.@-"), min_size=1, max_size=64
@@ -85,9 +92,10 @@ def code(text: str) -> list[str]:
 
 def test_adding_a_user_adds_their_blocks_and_nothing_else() -> None:
     base = {**users(5), "yves": {"tiers": []}}  # the self-service group exists already
-    before = render.render(build(minimal(users=base)))
+    moves = {"region": "eu-west-1", "moved_blocks": True}  # an upgrade's moves grow too
+    before = render.render(build(minimal(users=base, defaults=moves)))
     # in no tier: a tier's member would also join its roles' trusts, in the account files
-    after = render.render(build(minimal(users={**base, "zed": {"tiers": []}})))
+    after = render.render(build(minimal(users={**base, "zed": {"tiers": []}}, defaults=moves)))
     changed = {path for path in after if before.get(path) != after[path]}
     assert changed == {"terraform/users.tf", "terraform/moved.tf", "profiles/zed/config"}
     for path in ("terraform/users.tf", "terraform/moved.tf"):
@@ -102,7 +110,8 @@ def test_adding_a_user_adds_their_blocks_and_nothing_else() -> None:
 
 
 def test_moved_blocks_move_each_user_from_the_for_each_addresses() -> None:
-    files = render.render(build(minimal(users={"a.b": {"tiers": ["admin"]}})))
+    upgrade = {"region": "eu-west-1", "moved_blocks": True}
+    files = render.render(build(minimal(users={"a.b": {"tiers": ["admin"]}}, defaults=upgrade)))
     assert (
         files["terraform/moved.tf"]
         .decode()
@@ -117,5 +126,34 @@ def test_moved_blocks_move_each_user_from_the_for_each_addresses() -> None:
             "}\n"
         )
     )
-    defaults = {"region": "eu-west-1", "moved_blocks": False}
-    assert "terraform/moved.tf" not in render.render(build(minimal(defaults=defaults)))
+    assert "terraform/moved.tf" not in render.render(build(minimal()))  # the default: none
+
+
+@pytest.mark.parametrize("layout", ["names", "objects"])
+def test_render_refuses_to_drop_the_earlier_layout_without_moved_blocks(
+    layout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendered over mfagen 0.1's users.tf without moved blocks, Terraform would destroy every
+    user (and their keys and MFA devices): render refuses, writes nothing, says what to set."""
+    monkeypatch.chdir(tmp_path)
+    data = minimal(users=users(3))
+    write_config(tmp_path, data)
+    earlier = ROOT / "tests" / "e2e" / "earlier-blueprints" / layout
+    assert runner.invoke(app, ["render", "--blueprints", str(earlier)]).exit_code == 0
+    before = {p: p.read_bytes() for p in Path("output").rglob("*") if p.is_file()}
+    for command in (["render"], ["render", "--check"]):
+        refused = runner.invoke(app, command)
+        assert refused.exit_code == 2, refused.output
+        assert refused.stderr.startswith(
+            "accounts.yaml:5:3: error: defaults.moved_blocks: output/terraform/users.tf holds "
+            "the users in mfagen 0.1's layout (for_each); rendered without moved blocks, "
+            "terraform would destroy every user and create them again"
+        )
+    assert {p: p.read_bytes() for p in Path("output").rglob("*") if p.is_file()} == before
+    write_config(tmp_path, {**data, "defaults": {**data["defaults"], "moved_blocks": True}})
+    upgraded = runner.invoke(app, ["render"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert Path("output/terraform/moved.tf").exists()
+    write_config(tmp_path, data)  # the upgrade applied: the moves may go
+    assert runner.invoke(app, ["render"]).exit_code == 0
+    assert not Path("output/terraform/moved.tf").exists()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mfagen import block, config, iam, install, lockout, plan, render, starter, writer
+from mfagen import block, config, iam, install, layout, lockout, plan, render, starter, writer
 from mfagen.audit import Options as AuditOptions
 from mfagen.audit import audit_files, live
 from mfagen.audit.errors import AuditRefusedError
@@ -57,15 +57,37 @@ class Validated:
 
     @property
     def notices(self) -> tuple[Problem, ...]:
-        """One per user whose enrolment window is open: each pull request shows them."""
-        return tuple(
-            self.loaded.document.problem(
-                ("users", name, "enrolment"),
-                f"enrolment window open: {name} may enrol an MFA device with long-term keys alone",
-                f"remove enrolment: open once {name} has enrolled",
+        """One per user whose enrolment window is open: each pull request shows them. Past
+        a few, a rollout: one notice says how many and how to close them, then one line each."""
+        document = self.loaded.document
+        opened = self.plan.self_service.enrolment_open
+        if len(opened) <= FEW_WINDOWS:
+            return tuple(
+                document.problem(
+                    ("users", name, "enrolment"),
+                    f"enrolment window open: {name} may enrol an MFA device with long-term "
+                    "keys alone",
+                    f"remove enrolment: open once {name} has enrolled",
+                )
+                for name in opened
             )
-            for name in self.plan.self_service.enrolment_open
+        rollout = document.problem(
+            ("users",),
+            f"{len(opened)} enrolment windows open (of {len(self.plan.users)} users): each of "
+            "these users may enrol an MFA device with long-term keys alone",
+            "remove a user's enrolment: open once they have enrolled (`mfagen audit --live` "
+            "tells who has), or every one at once when the rollout ends",
+            of_key=True,
         )
+        each = (
+            document.problem(("users", name, "enrolment"), f"enrolment window open: {name}")
+            for name in opened
+        )
+        return (rollout, *each)
+
+
+FEW_WINDOWS = 10
+"""Up to this many open enrolment windows, each gets a notice with its hint."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +178,7 @@ def render_to(
     """
     validated = validate(config_path)
     built = validated.plan
+    _refuse_dropping_moves(validated, out)
     adoption = find_existing(built) if adopt else None
     files = render_files(built, blueprints, adoption)
     if check:
@@ -170,6 +193,28 @@ def render_to(
         raise LockoutError(str(out), before)
     written = writer.write(out, files)
     return Rendered(validated, written.changes, checked=False, adoption=adoption)
+
+
+def _refuse_dropping_moves(validated: Validated, out: Path) -> None:
+    """A module applied with mfagen 0.1's users layout needs moved blocks to upgrade: without
+    them, Terraform would destroy every user and create them again (and `force_destroy`
+    deletes their keys and MFA devices)."""
+    earlier = layout.earlier_users_layout(out)
+    if earlier is None or validated.plan.moves:
+        return
+    raise ConfigError(
+        [
+            validated.loaded.document.problem(
+                ("defaults", "moved_blocks"),
+                f"{earlier} holds the users in mfagen 0.1's layout (for_each); rendered "
+                "without moved blocks, terraform would destroy every user and create them "
+                "again, deleting their keys and MFA devices",
+                "set defaults.moved_blocks: true to upgrade; set it back to false once every "
+                "state of this module has been applied with the new layout "
+                "(docs/terraform-at-scale.md)",
+            )
+        ]
+    )
 
 
 def profile(config_path: Path, user: str, blueprints: Path | None = None) -> str:

@@ -307,8 +307,9 @@ class Defaults(Model):
     """false: the users exist already; mfagen manages their memberships only."""
     enforce_mfa: bool = True
     """Deny long-term keys without MFA everything but MFA self-service."""
-    moved_blocks: bool = True
-    """Write moved.tf: each user's earlier for_each addresses moved to its own blocks."""
+    moved_blocks: bool = False
+    """Write moved.tf: each user's for_each addresses of mfagen 0.1 moved to its own blocks.
+    Turn it on to upgrade a module applied with that layout (render refuses to drop it)."""
 
 
 class Account(Model):

@@ -10,6 +10,10 @@ from mfagen.models import Config
 PLACEHOLDERS = frozenset({"tier", "Tier"})
 TAG_PREFIX = "mfagen-tier-"
 """Users of a tier too large for an ARN list in its trust carry the tag `mfagen-tier-<tier>`."""
+ENROLMENT_TAG = "mfagen-enrolment"
+ENROLMENT_OPEN = "open"
+"""A user whose enrolment window is open carries the tag `mfagen-enrolment = open`, which the
+self-service policy's enrolment gate reads (users mfagen creates; the others are named)."""
 
 
 def pascal(name: str) -> str:

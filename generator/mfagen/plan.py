@@ -76,11 +76,13 @@ class SelfService:
     path: str
     arn: str
     document: policies.Document
-    by_path: bool = False
+    by_path: bool
     """Whether the policy names mfagen's path (its roles per account, its groups), not each one."""
-    enrolment_open: tuple[str, ...] = ()
+    enrolment_open: tuple[str, ...]
     """The users whose enrolment window is open, sorted: the enrolment gate exempts them, and
     the module declares them (output `enrolment_open`) for the audit and the plan's reader."""
+    gate: policies.EnrolmentGate
+    """How the enrolment gate tells the open users: by their tag, or by name."""
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,6 @@ def build(config: Config) -> Plan:
     findings: list[Finding] = []
     identity_name = naming.identity_name(config)
     identity_id = config.accounts[identity_name].id
-    path = config.defaults.path
     providers = tuple(
         Provider(
             name,
@@ -216,24 +217,52 @@ def build(config: Config) -> Plan:
         for name, account in config.accounts.items()
     )
     members = _members(config)
-    user_arn = {name: f"arn:aws:iam::{identity_id}:user/{name}" for name in config.users}
+    roles, tag_tiers = _roles(config, identity_id, members, findings)
+    groups = _groups(config, identity_id, roles, findings)
+    self_service = _self_service(config, identity_id, groups, roles)
+    findings += _self_service_findings(config, self_service, len(roles))
+    users = _users(config, identity_id, tag_tiers, self_service.gate)
+    if findings:
+        raise PlanError(findings)
+    identity = next(p for p in providers if p.alias == identity_name)
+    return Plan(
+        organization=config.organization,
+        single_account=naming.single_account(config),
+        create_users=config.defaults.create_users,
+        moves=_moves(users, create_users=config.defaults.create_users)
+        if config.defaults.moved_blocks
+        else (),
+        identity=identity,
+        providers=providers,
+        self_service=self_service,
+        groups=groups,
+        roles=roles,
+        users=users,
+        modules=_modules(config, providers, identity),
+        config=config,
+    )
 
+
+def _roles(
+    config: Config, identity_id: str, members: dict[str, list[str]], findings: list[Finding]
+) -> tuple[tuple[Role, ...], frozenset[str]]:
+    """Each tier's role in each of its accounts, and the tiers whose trust admits members by
+    tag (too many to list by ARN)."""
+    path = config.defaults.path
     roles: list[Role] = []
     tag_tiers: set[str] = set()
     for tier_name, tier in config.tiers.items():
         max_age = tier.mfa_max_age or config.defaults.mfa_max_age
-        trust = policies.trust_by_arns(
-            identity_id, [user_arn[u] for u in members[tier_name]], max_age
-        )
+        member_arns = [_user_arn(identity_id, user) for user in members[tier_name]]
+        trust = policies.trust_by_arns(identity_id, member_arns, max_age)
         mode: Literal["arns", "tag"] = "arns"
-        if not members[tier_name] or policies.minified_length(trust) > TRUST_POLICY_CHARS:
+        if not member_arns or policies.minified_length(trust) > TRUST_POLICY_CHARS:
             mode = "tag"
             trust = policies.trust_by_tag(identity_id, naming.tag_key(tier_name), max_age)
-            if members[tier_name]:
+            if member_arns:
                 tag_tiers.add(tier_name)
                 if not config.defaults.create_users:
-                    findings.append(_tag_needs_users(tier_name, len(members[tier_name])))
-        managed = tuple(([PRESETS[tier.preset]] if tier.preset else []) + tier.managed_policies)
+                    findings.append(_tag_needs_users(tier_name, len(member_arns)))
         inline = policies.custom(tier.statements, require_mfa=False) if tier.statements else None
         if inline and policies.minified_length(inline) > ROLE_INLINE_CHARS:
             findings.append(
@@ -243,7 +272,6 @@ def build(config: Config) -> Plan:
             )
         name = naming.role_name(config, tier_name)
         for account in naming.tier_accounts(config, tier_name):
-            account_id = config.accounts[account].id
             roles.append(
                 Role(
                     key=naming.resource_name(account, tier_name),
@@ -251,16 +279,24 @@ def build(config: Config) -> Plan:
                     tier=tier_name,
                     name=name,
                     path=path,
-                    arn=f"arn:aws:iam::{account_id}:role{path}{name}",
+                    arn=f"arn:aws:iam::{config.accounts[account].id}:role{path}{name}",
                     description=tier.description or f"mfagen tier {tier_name}: assumable with MFA",
                     max_session_duration=tier.session_duration or config.defaults.session_duration,
                     trust_mode=mode,
                     trust=trust,
-                    managed_policy_arns=managed,
+                    managed_policy_arns=_tier_policy_arns(config, tier_name),
                     inline_policy=inline,
                 )
             )
+    return tuple(roles), frozenset(tag_tiers)
 
+
+def _groups(
+    config: Config, identity_id: str, roles: tuple[Role, ...], findings: list[Finding]
+) -> tuple[Group, ...]:
+    """One group per tier, allowed to assume exactly its roles (and, with `console`, to use
+    its rights with MFA), and the self-service group of users in no tier."""
+    path = config.defaults.path
     groups: list[Group] = []
     for tier_name, tier in config.tiers.items():
         name = naming.group_name(config, tier_name)
@@ -286,11 +322,7 @@ def build(config: Config) -> Plan:
                 arn=f"arn:aws:iam::{identity_id}:group{path}{name}",
                 assume_policy=assume,
                 console_policy=console,
-                managed_policy_arns=tuple(
-                    ([PRESETS[tier.preset]] if tier.preset else []) + tier.managed_policies
-                )
-                if tier.console
-                else (),
+                managed_policy_arns=_tier_policy_arns(config, tier_name) if tier.console else (),
             )
         )
     if any(not user.tiers for user in config.users.values()):
@@ -307,39 +339,37 @@ def build(config: Config) -> Plan:
                 managed_policy_arns=(),
             )
         )
+    return tuple(groups)
 
-    self_service = _self_service(config, identity_id, groups, roles)
-    findings += _self_service_findings(config, self_service, len(roles))
 
-    users = tuple(
+def _users(
+    config: Config, identity_id: str, tag_tiers: frozenset[str], gate: policies.EnrolmentGate
+) -> tuple[User, ...]:
+    """Every user, by name: their groups, and the tags the trusts and the enrolment gate read."""
+    opened = ((gate.key, gate.value),) if isinstance(gate, policies.OpenByTag) else ()
+    return tuple(
         User(
             name=name,
             address=naming.user_address(name),
-            arn=user_arn[name],
+            arn=_user_arn(identity_id, name),
             groups=tuple(group_key(t) for t in user.tiers) or (SELF_SERVICE_GROUP_KEY,),
-            tags=tuple((naming.tag_key(t), "true") for t in user.tiers if t in tag_tiers),
+            tags=(
+                *((naming.tag_key(t), "true") for t in user.tiers if t in tag_tiers),
+                *(opened if user.enrolment_open else ()),
+            ),
         )
         for name, user in sorted(config.users.items())
     )
-    if findings:
-        raise PlanError(findings)
-    identity = next(p for p in providers if p.alias == identity_name)
-    return Plan(
-        organization=config.organization,
-        single_account=naming.single_account(config),
-        create_users=config.defaults.create_users,
-        moves=_moves(users, create_users=config.defaults.create_users)
-        if config.defaults.moved_blocks
-        else (),
-        identity=identity,
-        providers=providers,
-        self_service=self_service,
-        groups=tuple(groups),
-        roles=tuple(roles),
-        users=users,
-        modules=_modules(config, providers, identity),
-        config=config,
-    )
+
+
+def _user_arn(identity_id: str, name: str) -> str:
+    return f"arn:aws:iam::{identity_id}:user/{name}"
+
+
+def _tier_policy_arns(config: Config, tier_name: str) -> tuple[str, ...]:
+    """The AWS managed policies of a tier: its preset's, then its own."""
+    tier = config.tiers[tier_name]
+    return tuple(([PRESETS[tier.preset]] if tier.preset else []) + tier.managed_policies)
 
 
 def _members(config: Config) -> dict[str, list[str]]:
@@ -383,18 +413,25 @@ def _modules(
 
 
 def _self_service(
-    config: Config, identity_id: str, groups: list[Group], roles: list[Role]
+    config: Config, identity_id: str, groups: tuple[Group, ...], roles: tuple[Role, ...]
 ) -> SelfService:
     """ManageMFAPolicy. Without MFA, sts:AssumeRole stays open on exactly mfagen's role ARNs,
     and the groups nobody may change are named one by one; when that does not fit the policy
-    quota, both are named by mfagen's path (its roles in each of its accounts, its groups)."""
+    quota, both are named by mfagen's path (its roles in each of its accounts, its groups).
+
+    The enrolment gate exempts users by tag where mfagen creates the users, so any number of
+    windows may be open at once; by name where it does not (it cannot tag them)."""
     path = config.defaults.path
     policy_arn = f"arn:aws:iam::{identity_id}:policy{path}{config.naming.policy}"
-
     enrolment_open = tuple(sorted(n for n, u in config.users.items() if u.enrolment_open))
+    gate: policies.EnrolmentGate = (
+        policies.OpenByTag(naming.ENROLMENT_TAG, naming.ENROLMENT_OPEN)
+        if config.defaults.create_users
+        else policies.OpenByName(enrolment_open)
+    )
 
     def document(
-        role_patterns: list[str], group_patterns: list[str], opened: tuple[str, ...]
+        role_patterns: list[str], group_patterns: list[str], gate: policies.EnrolmentGate
     ) -> policies.Document:
         return policies.self_service(
             identity_id,
@@ -402,22 +439,30 @@ def _self_service(
             group_arns=group_patterns,
             policy_arn=policy_arn,
             role_patterns=role_patterns,
-            enrolment_open=opened,
+            gate=gate,
         )
 
-    # Whether names give way to the path is decided without the open windows: a bulk
+    # Whether names give way to the path is decided without naming open windows: a bulk
     # onboarding must not change the policy's shape (and its quota finding names the windows).
     roles_named, groups_named = sorted(r.arn for r in roles), [g.arn for g in groups]
-    by_path = policies.minified_length(document(roles_named, groups_named, ())) > (
+    nobody = gate if isinstance(gate, policies.OpenByTag) else policies.OpenByName(())
+    by_path = policies.minified_length(document(roles_named, groups_named, nobody)) > (
         MANAGED_POLICY_CHARS
     )
     if by_path:
         accounts = {config.accounts[r.account].id for r in roles}
         roles_named = sorted(f"arn:aws:iam::{a}:role{path}*" for a in accounts)
         groups_named = [f"arn:aws:iam::{identity_id}:group{path}*"]
-    chosen = document(roles_named, groups_named, enrolment_open)
+    chosen = document(roles_named, groups_named, gate)
     return SelfService(
-        "manage_mfa", config.naming.policy, path, policy_arn, chosen, by_path, enrolment_open
+        "manage_mfa",
+        config.naming.policy,
+        path,
+        policy_arn,
+        chosen,
+        by_path,
+        enrolment_open,
+        gate,
     )
 
 
@@ -491,6 +536,7 @@ def _self_service_findings(config: Config, self_service: SelfService, roles: int
         )
     size = policies.minified_length(self_service.document)
     if size > MANAGED_POLICY_CHARS and size - _gate_names(self_service) <= MANAGED_POLICY_CHARS:
+        # only a gate that names the open users (create_users: false) grows with them
         found.append(_too_many_open(config, self_service, size))
     elif size > MANAGED_POLICY_CHARS:
         found.append(
@@ -507,8 +553,10 @@ def _self_service_findings(config: Config, self_service: SelfService, roles: int
 
 
 def _gate_names(self_service: SelfService) -> int:
-    """Characters the enrolment gate spends naming the open users (0 when nobody is open)."""
-    names = self_service.enrolment_open
+    """Characters the enrolment gate spends naming the open users (0 when nobody is open, or
+    when the gate reads a tag)."""
+    gate = self_service.gate
+    names = gate.names if isinstance(gate, policies.OpenByName) else ()
     if not names:
         return 0
     condition = {"StringNotEquals": {policies.USERNAME: list(names)}}
@@ -526,7 +574,8 @@ def _too_many_open(config: Config, self_service: SelfService, size: int) -> Find
         f"{len(opened)} users have their enrolment window open; {config.naming.policy} names "
         f"each of them and would be {size} characters, over IAM's {MANAGED_POLICY_CHARS}",
         f"open at most about {fit} windows at once: close the windows of users who have "
-        "enrolled (remove their enrolment: open), then open the others",
+        "enrolled (remove their enrolment: open), then open the others; with "
+        "defaults.create_users: true mfagen tags open users instead, and any number fit",
     )
 
 

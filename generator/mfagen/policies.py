@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mfagen.iam import ASSUME_ROLE, MFA_AGE, MFA_PRESENT
@@ -18,8 +19,33 @@ Document = dict[str, Any]
 VERSION = "2012-10-17"
 PRINCIPAL_ARN = "aws:PrincipalArn"
 USERNAME = "aws:username"
+PRINCIPAL_TAG = "aws:PrincipalTag/"
 ENROLMENT_GATE_SID = "DenyEnrollingMFADevicesWithoutMFAUnlessOpen"
 SELF = "${aws:username}"
+
+
+@dataclass(frozen=True)
+class OpenByTag:
+    """The enrolment gate exempts users carrying the tag `key` = `value`.
+
+    One condition for any number of open windows: opening one tags a user and leaves the
+    policy as it is. A user without the tag is refused (a negated operator is true when the
+    key is absent), and nobody may tag themselves (DenyChangingOwnTagsAndPolicies).
+    """
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class OpenByName:
+    """The enrolment gate exempts the users named here: for users mfagen does not create
+    (create_users: false), which it cannot tag. Each name costs the policy's quota."""
+
+    names: tuple[str, ...]
+
+
+EnrolmentGate = OpenByTag | OpenByName
 
 NO_MFA_ALLOWED_ACTIONS = (
     "iam:ChangePassword",
@@ -84,8 +110,8 @@ OWN_USER_DENIED_ACTIONS = (
     "iam:UntagUser",
     "iam:UpdateUser",
 )
-"""Nobody changes their own tags (tier trusts may read them), policies or name (the enrolment
-gate names users by aws:username)."""
+"""Nobody changes their own tags (tier trusts and the enrolment gate read them), policies or
+name (the enrolment gate names users by aws:username where it cannot tag them)."""
 GROUP_DENIED_ACTIONS = (
     "iam:AddUserToGroup",
     "iam:AttachGroupPolicy",
@@ -131,7 +157,7 @@ def trust_by_tag(identity_id: str, tag: str, mfa_max_age: int | None) -> Documen
     denies iam:TagUser on one's own user).
     """
     condition = _mfa_condition(mfa_max_age)
-    condition["StringEquals"] = {f"aws:PrincipalTag/{tag}": "true"}
+    condition["StringEquals"] = {f"{PRINCIPAL_TAG}{tag}": "true"}
     condition["ArnLike"] = {PRINCIPAL_ARN: f"arn:aws:iam::{identity_id}:user/*"}
     return document(_assume_statement(identity_id, condition))
 
@@ -200,6 +226,15 @@ def statement_data(statement: Statement, index: int) -> dict[str, Any]:
     return data
 
 
+def _exempt(gate: EnrolmentGate) -> dict[str, Any]:
+    """The gate's test of who is refused: not the open users."""
+    if isinstance(gate, OpenByTag):
+        return {"StringNotEquals": {f"{PRINCIPAL_TAG}{gate.key}": gate.value}}
+    if gate.names:
+        return {"StringNotEquals": {USERNAME: _one_or_many(sorted(gate.names))}}
+    return {}
+
+
 def self_service(
     identity_id: str,
     *,
@@ -207,12 +242,13 @@ def self_service(
     group_arns: Sequence[str],
     policy_arn: str,
     role_patterns: Sequence[str],
-    enrolment_open: Sequence[str],
+    gate: EnrolmentGate,
 ) -> Document:
     """ManageMFAPolicy: every user enrols and manages their own MFA device and credentials.
 
-    Without MFA, only the users named in `enrolment_open` may create or enable an MFA device:
-    an explicit Deny refuses everyone else, whatever other policy allows it. With
+    Without MFA, only the users the `gate` exempts (their enrolment window is open) may create
+    or enable an MFA device: an explicit Deny refuses everyone else, whatever other policy
+    allows it. With
     `enforce_mfa`, long-term keys without MFA can do nothing but self-service. Nobody may
     change their own tags, policies, name or mfagen's groups: they decide who assumes what.
     """
@@ -238,16 +274,13 @@ def self_service(
         },
     ]
     no_mfa = {"BoolIfExists": {MFA_PRESENT: "false"}}
-    gate: dict[str, Any] = dict(no_mfa)
-    if enrolment_open:
-        gate["StringNotEquals"] = {USERNAME: _one_or_many(sorted(enrolment_open))}
     statements.append(
         {
             "Sid": ENROLMENT_GATE_SID,
             "Effect": "Deny",
             "Action": list(ENROL_ACTIONS),
             "Resource": "*",
-            "Condition": gate,
+            "Condition": {**no_mfa, **_exempt(gate)},
         }
     )
     if enforce_mfa:

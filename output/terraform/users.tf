@@ -63,7 +63,7 @@ resource "aws_iam_user" "dave" {
   # checkov:skip=CKV_AWS_273:mfagen's users reach nothing without MFA; SSO is not IAM users
   provider = aws.identity
   name     = "dave"
-  tags     = {}
+  tags     = { "mfagen-enrolment" = "open" }
 
   # Removing a user from accounts.yaml removes their keys and MFA devices with them.
   force_destroy = true

@@ -25,6 +25,7 @@ from mfagen.audit import Options, audit_files
 from mfagen.audit.checks import selfservice, subjects, trust_signatures
 from mfagen.audit.checks.access import Access
 from mfagen.audit.checks.report import as_json
+from mfagen.audit.policy.pool import Verdicts
 from mfagen.audit.read import terraform
 
 from .cases import Files, add, edit_policy, rendered, statement
@@ -220,12 +221,10 @@ def test_the_index_tells_the_classes_that_give_an_answer_as_each_class_would() -
     subsets = [frozenset(p for p in range(4) if bits >> p & 1) for bits in range(16)]
     holdings = [frozenset({0}), frozenset({0, 1}), frozenset({0, 2}), frozenset({0, 1, 2})]
 
-    def alone(
-        finds: str, held: frozenset[int], allows: frozenset[int], denies: frozenset[int]
-    ) -> bool:
+    def alone(finds: str, held: frozenset[int], verdicts: Verdicts) -> bool:
         if finds == "unguarded":
-            return held.isdisjoint(denies)
-        allowed = not held.isdisjoint(allows) and held.isdisjoint(denies)
+            return held.isdisjoint(verdicts.denies)
+        allowed = verdicts.allow(held)
         return allowed if finds == "granted" else not allowed
 
     choices = [c for size in (1, 2, 3) for c in itertools.combinations(holdings, size)]
@@ -236,6 +235,7 @@ def test_the_index_tells_the_classes_that_give_an_answer_as_each_class_would() -
             frozenset(n for n in positions if bits >> n & 1) for bits in range(1, 1 << len(classes))
         ]
         for among, allows, denies in itertools.product(askers, subsets, subsets):
+            verdicts = Verdicts(allows, denies)
             for finds in ("refused", "unguarded", "granted"):
-                want = {n for n in among if alone(finds, classes[n], allows, denies)}
-                assert index.answering(finds, allows, denies, among) == want
+                want = {n for n in among if alone(finds, classes[n], verdicts)}
+                assert index.answering(finds, verdicts, among) == want

@@ -164,6 +164,20 @@ MUTANTS: list[tuple[str, str, Callable[[Files], Files], str]] = [
      in_manage(GATE, lambda s: s.update(Action="iam:CreateVirtualMFADevice")), "3"),
     ("enrolment window: declared open, yet the gate refuses", "accounts",
      text(IDENTITY, 'value       = ["dave"]', 'value       = ["alice", "dave"]'), "3"),
+    ("enrolment window: a closed user carries the open tag", "accounts",
+     text(USERS, 'name     = "alice"\n  tags     = {}',
+          'name     = "alice"\n  tags     = { "mfagen-enrolment" = "open" }'), "3"),
+    ("enrolment window: declared open, its tag missing", "accounts",
+     text(USERS, '{ "mfagen-enrolment" = "open" }', "{}"), "3"),
+    ("enrolment gate: exempts the untagged (StringNotEquals -> StringEquals)", "accounts",
+     in_manage(GATE, lambda s: s["Condition"].update(
+         StringEquals=s["Condition"].pop("StringNotEquals"))), "3"),
+    ("enrolment gate: reads another tag than the one users carry", "accounts",
+     text(IDENTITY, "aws:PrincipalTag/mfagen-enrolment", "aws:PrincipalTag/mfagen-enrollment"),
+     "3"),
+    ("self-service: users may tag themselves (the enrolment gate reads a tag)", "accounts",
+     in_manage("DenyChangingOwnTagsAndPolicies", lambda s: s.update(
+         Action=without(s["Action"], "iam:TagUser"))), "4"),
     ("self-service: users may rename themselves (the gate reads aws:username)", "accounts",
      in_manage("DenyChangingOwnTagsAndPolicies", lambda s: s.update(
          Action=without(s["Action"], "iam:UpdateUser"))), "4"),
@@ -237,6 +251,10 @@ EQUIVALENT: list[tuple[str, str, Callable[[Files], Files]]] = [
                lambda s: s.update(Action=["iam:CreateVirtualMFADevice"]))),
     ("import blocks for what exists already (render --adopt)", "accounts",
      lambda f: add(f, "terraform/imports.tf", IMPORTS)),
+    # a negated operator is true when the key is absent, with IfExists or without
+    ("enrolment gate: StringNotEquals -> StringNotEqualsIfExists", "accounts",
+     in_manage(GATE, lambda s: s["Condition"].update(
+         StringNotEqualsIfExists=s["Condition"].pop("StringNotEquals")))),
     ("deny tagging for every user, not just oneself", "large-tier",
      in_manage("DenyChangingOwnTagsAndPolicies",
                lambda s: s.update(Resource="arn:aws:iam::444444444444:user/*"))),

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from mfagen import api
+from mfagen.cli import app
 from mfagen.plan import Plan
 from tests.helpers import write_config
 
@@ -226,6 +228,13 @@ def test_a_module_applied_with_the_earlier_users_layout_plans_no_change(
     terraform.init()
     terraform.apply()
 
+    # without moved blocks the upgrade would recreate every user: render refuses
+    refused = CliRunner().invoke(app, ["render", str(config), "--out", str(out)])
+    assert refused.exit_code == 2, refused.output
+    assert "set defaults.moved_blocks: true to upgrade" in refused.stderr
+    assert EARLIER_MEMBERSHIP[layout] in users_tf.read_text()  # nothing written
+    upgrade = {**BEFORE, "defaults": {**BEFORE["defaults"], "moved_blocks": True}}
+    config = write_config(tmp_path, upgrade)
     mfagen_render(config, out)
     assert "  user     = aws_iam_user.alice.name\n" in users_tf.read_text()
     upgraded = terraform.plan()
@@ -252,3 +261,10 @@ def test_a_module_applied_with_the_earlier_users_layout_plans_no_change(
     assert set(writes) <= {"AssumeRole"}, writes
     settled = terraform.plan()
     assert settled.returncode == 0, settled.describe()
+
+    # applied everywhere: the line goes, and moved.tf with it, with nothing to plan
+    config = write_config(tmp_path, BEFORE)
+    mfagen_render(config, out)
+    assert not (out / "terraform" / "moved.tf").exists()
+    dropped = terraform.plan()
+    assert dropped.returncode == 0, dropped.describe()

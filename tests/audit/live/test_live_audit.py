@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from mfagen.audit.live import LiveOptions, audit_live, fetch
 from mfagen.audit.live.report import LiveReport
 from mfagen.audit.live.state import AccountFailure
+from mfagen.naming import ENROLMENT_TAG
 from tests.live_iam import snapshot
 
 from .conftest import CONFIG, DEV, EVERYTHING, IDENTITY, Live, iam_in, render
@@ -133,7 +134,8 @@ def changes(live: Live) -> dict[str, Change]:
         identity.delete_user(UserName="dave")
 
     def recreate_dave() -> None:
-        identity.create_user(UserName="dave", Tags=[])
+        tags = next(u.tags for u in live.plan.users if u.name == "dave")
+        identity.create_user(UserName="dave", Tags=[{"Key": k, "Value": v} for k, v in tags])
         identity.add_user_to_group(GroupName="ManageMFAGroup", UserName="dave")
 
     def ops_group() -> None:
@@ -180,6 +182,10 @@ def changes(live: Live) -> dict[str, Change]:
         Change("tags changed", user("alice"),
                lambda: identity.tag_user(UserName="alice", Tags=[{"Key": "team", "Value": "x"}]),
                lambda: identity.untag_user(UserName="alice", TagKeys=["team"])),
+        Change("window opened in IAM alone", user("alice"),
+               lambda: identity.tag_user(UserName="alice", Tags=[{"Key": ENROLMENT_TAG,
+                                                                  "Value": "open"}]),
+               lambda: identity.untag_user(UserName="alice", TagKeys=[ENROLMENT_TAG])),
         Change("group outside the module", user("alice"), ops_group, no_ops_group),
         Change("outside user whose keys reach more", user("eve", DEV), outsider, no_outsider),
         Change("role at mfagen's path", f"arn:aws:iam::{DEV}:role/mfa/ShadowRole",
@@ -193,7 +199,8 @@ def changes(live: Live) -> dict[str, Change]:
 CHANGES = (
     "trust edited", "policy attached to a user", "inline policy on a group",
     "inline policy on a role", "member not in accounts.yaml", "role missing", "session duration",
-    "policy document changed", "user missing", "tags changed", "group outside the module",
+    "policy document changed", "user missing", "tags changed", "window opened in IAM alone",
+    "group outside the module",
     "outside user whose keys reach more", "role at mfagen's path",
 )  # fmt: skip
 

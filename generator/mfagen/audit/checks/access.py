@@ -21,7 +21,7 @@ from mfagen.audit.model import Module, Role, User
 from mfagen.audit.policy.evaluate import Decision, Memo, Policy, assume_role, evaluate
 from mfagen.audit.policy.managed import outside_grant
 from mfagen.audit.policy.matching import Context
-from mfagen.audit.policy.pool import Pool
+from mfagen.audit.policy.pool import Pool, Verdicts
 from mfagen.iam import ASSUME_ROLE
 
 _NOBODY = Actor("", "", "", "role")
@@ -72,7 +72,7 @@ class Access:
         self._by_id = {id(policy): policy for policy in self._pool}
         self.pool = Pool(self._pool, self.memo)
         self.tags_read = tags_read(self._pool)
-        self._sets: dict[tuple[Any, ...], tuple[frozenset[int], frozenset[int]]] = {}
+        self._sets: dict[tuple[Any, ...], Verdicts] = {}
         self._stand_ins: dict[str, Actor] = {}
         self._interned: dict[Actor, Actor] = {}
         """One object per distinct stand-in: cache keys then compare by identity."""
@@ -103,18 +103,17 @@ class Access:
 
     def verdicts(
         self, who: Actor, action: str, resource: str, state: MfaState, age: int | None = None
-    ) -> tuple[frozenset[int], frozenset[int]]:
+    ) -> Verdicts:
         """ids of the policies (of any user) that allow, and that deny, this request.
 
-        A class of users is then allowed when one of its policies allows and none denies:
-        two set tests, instead of an evaluation per class (pool.py asks only the policies
-        that can take part).
+        A class of users is then allowed when `Verdicts.allow` its policies: two set tests,
+        instead of an evaluation per class (pool.py asks only the policies that can take part).
         """
         key = (who, action, resource, state, age)
         found = self._sets.get(key)
         if found is None:
             request = probes.request(who, action, resource, self.context(who, state, age))
-            found = self._sets[key] = self.pool.sets(request)
+            found = self._sets[key] = self.pool.verdicts(request)
         return found
 
     @cached_property
@@ -244,9 +243,8 @@ class Access:
             return trust  # the usual case: the trust refuses; identity cannot change that
         cls = self.class_of[user.name]
         if not cls.specific:
-            ids = self.class_ids(cls)
-            allows, denies = self.verdicts(self.stand_in(user), ASSUME_ROLE, role.arn, state, age)
-            if not ids.isdisjoint(allows) and ids.isdisjoint(denies):
+            verdicts = self.verdicts(self.stand_in(user), ASSUME_ROLE, role.arn, state, age)
+            if verdicts.allow(self.class_ids(cls)):
                 return trust  # both allow (the evidence: the trust's statements)
         request = probes.request(who, ASSUME_ROLE, role.arn, self.context(who, state, age))
         identity = self.identity(user, role, state, age)

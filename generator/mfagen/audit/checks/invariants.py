@@ -91,8 +91,8 @@ def groups(module: Module, access: Access) -> Iterator[Finding]:
     )
     scaffolding = {group.key: group_scaffolding(module, group) for group in module.groups}
     pool = Pool((a.policy for found in scaffolding.values() for a in found), access.memo)
-    sets = {
-        (arn, state): pool.sets(
+    verdicts = {
+        (arn, state): pool.verdicts(
             probes.request(who, ASSUME_ROLE, arn, access.context(who, state, None))
         )
         for arn in targets
@@ -106,13 +106,10 @@ def groups(module: Module, access: Access) -> Iterator[Finding]:
         missing: list[str] = []
         proof: dict[Evidence, None] = {}
         for arn in targets:
-            # evaluate(...).allowed, by the policies' verdicts (pool.py); evidence when wrong
-            admitted = any(
-                not ids.isdisjoint(sets[(arn, s)][0]) and ids.isdisjoint(sets[(arn, s)][1])
-                for s in STATES
-            )
+            admitted = any(verdicts[(arn, state)].allow(ids) for state in STATES)
             if admitted == (arn in wanted):
                 continue
+            # wrong: evaluated in full, for the statements that decide it
             decisions = [
                 evaluate(
                     probes.request(who, ASSUME_ROLE, arn, access.context(who, state, None)),
@@ -122,11 +119,14 @@ def groups(module: Module, access: Access) -> Iterator[Finding]:
                 for state in STATES
             ]
             allowed = next((d for d in decisions if d.allowed), None)
-            if (allowed is not None) == (arn in wanted):
-                continue
-            (extra if allowed is not None else missing).append(arn)
+            if (allowed is not None) != admitted:
+                raise AssertionError(
+                    f"the policies' verdicts and their evaluation disagree on whether group "
+                    f"{group.name} may assume {arn}"
+                )
+            (extra if admitted else missing).append(arn)
             decision = allowed or decisions[0]
-            proof.update(dict.fromkeys(evidence(decision, allowed=allowed is not None)))
+            proof.update(dict.fromkeys(evidence(decision, allowed=admitted)))
         if extra:
             yield Finding(
                 "5",

@@ -108,8 +108,8 @@ class Cells:
         for who, asking in self._asking.values():
             parts = [names & asking]
             for state, age in states:
-                allows, denies = self.access.verdicts(who, ASSUME_ROLE, role.arn, state, age)
-                allowed, denied = self._held_by(allows), self._held_by(denies)
+                verdicts = self.access.verdicts(who, ASSUME_ROLE, role.arn, state, age)
+                allowed, denied = self._held_by(verdicts.allows), self._held_by(verdicts.denies)
                 parts = [
                     split
                     for part in parts

@@ -16,7 +16,7 @@ and the answer that makes a finding) and a report worded from the questions that
 class of users. Classes whose policies name no particular user share a stand-in
 (Access.stand_in), so they share the questions: `Access.verdicts` answers each once with the
 ids of the policies that allow and that deny it, and each class reads its own answer off
-those ids (`_Group.caught`). Only a caught class is evaluated in full, for the statements
+those ids (`_Cohort.caught`). Only a caught class is evaluated in full, for the statements
 behind its finding.
 """
 
@@ -30,10 +30,11 @@ from mfagen.audit.checks import probes
 from mfagen.audit.checks.access import Access
 from mfagen.audit.checks.probes import NO_MFA, Actor, MfaState
 from mfagen.audit.checks.report import Finding, evidence
-from mfagen.audit.checks.subjects import UserClass, other_user
+from mfagen.audit.checks.subjects import SPECIFIC_USER, UserClass, other_user
 from mfagen.audit.policy.evaluate import Decision, Policy, evaluate
 from mfagen.audit.policy.managed import outside_grant
 from mfagen.audit.policy.matching import matches
+from mfagen.audit.policy.pool import Verdicts
 from mfagen.iam import ASSUME_ROLE
 
 _ANY_DEVICE = "mfagen-audit-any-name"
@@ -80,27 +81,32 @@ def check(
     `devices`: by class position, the MFA device names in its representative's profiles.
     """
     found: dict[int, list[Finding]] = {}
-    for group in _groups(access):
-        asks = _asks(group, devices, enforce_mfa=enforce_mfa)
-        for n, hits in group.catch(asks).items():
-            found[n] = list(_report(_Caught(group, n), hits))
-    for n in sorted(found):
-        yield from found[n]
+    for cohort in _cohorts(access):
+        asks = _asks(cohort, devices, enforce_mfa=enforce_mfa)
+        for position, hits in cohort.catch(asks).items():
+            found[position] = list(_report(_Caught(cohort, position), hits))
+    for position in sorted(found):
+        yield from found[position]
 
 
-class _Group:
-    """Classes of users that one actor asks for: a stand-in, or a specific class's user."""
+class _Cohort:
+    """The classes of users (not IAM groups) one actor asks for: the stand-in they share, or
+    the first member of a class its policies name. Classes are known by their position in
+    Access.classes."""
 
     def __init__(self, access: Access, who: Actor, members: Sequence[int]) -> None:
         self.access = access
         self.module = access.module
         self.who = who
         self.members = frozenset(members)
-        self.classes = {n: access.classes[n] for n in members}
-        self.ids = {n: access.class_ids(c) for n, c in self.classes.items()}
+        self.classes = {position: access.classes[position] for position in members}
+        self.ids = {position: access.class_ids(cls) for position, cls in self.classes.items()}
         self.by_policies = Index(self.ids)
         self.by_scaffolding = Index(
-            {n: frozenset(id(a.policy) for a in c.scaffolding) for n, c in self.classes.items()}
+            {
+                position: frozenset(id(attached.policy) for attached in cls.scaffolding)
+                for position, cls in self.classes.items()
+            }
         )
         self.others = _other_users(access, who, self.classes.values())
 
@@ -125,115 +131,127 @@ class _Group:
                 if not left:
                     break
                 caught = self.caught(ask, state, left)
-                for n in caught:
-                    found.setdefault(n, []).append(Hit(ask, state))
+                for position in caught:
+                    found.setdefault(position, []).append(Hit(ask, state))
                 left = left - caught
         return found
 
     def caught(self, ask: Ask, state: MfaState, askers: frozenset[int]) -> frozenset[int]:
         """The `askers` whose answer to `ask` in `state` is the one that makes a finding."""
-        allows, denies = self.access.verdicts(self.who, ask.action, ask.resource, state)
+        verdicts = self.access.verdicts(self.who, ask.action, ask.resource, state)
         index = self.by_scaffolding if ask.finds == "granted" else self.by_policies
-        return index.answering(ask.finds, allows, denies, askers)
+        return index.answering(ask.finds, verdicts, askers)
 
 
 class Index:
     """Classes of users by the policies they hold (class position -> policy ids), to tell
-    which of them give an answer from the ids of the policies that allow and that deny."""
+    which of them give an answer from the ids of the policies that allow and that deny.
+
+    `answering` is `Verdicts.allow` for many classes at once, by set operations on the
+    holders of each policy instead of a test per class; tests/audit/test_hand_made.py proves
+    the two agree on every subset of classes and verdicts."""
 
     def __init__(self, ids: Mapping[int, frozenset[int]]) -> None:
         holders: dict[int, set[int]] = {}
-        for n, held in ids.items():
+        for position, held in ids.items():
             for policy in held:
-                holders.setdefault(policy, set()).add(n)
-        self.holders = {policy: frozenset(h) for policy, h in holders.items()}
+                holders.setdefault(policy, set()).add(position)
+        self.holders = {policy: frozenset(found) for policy, found in holders.items()}
 
     def holding(self, policies: frozenset[int], among: frozenset[int]) -> frozenset[int]:
         """The classes of `among` that hold one of `policies`."""
-        found = (among & self.holders[p] for p in policies if p in self.holders)
+        found = (among & self.holders[policy] for policy in policies if policy in self.holders)
         return frozenset().union(*found)
 
     def answering(
-        self, answer: Answer, allows: frozenset[int], denies: frozenset[int], among: frozenset[int]
+        self, answer: Answer, verdicts: Verdicts, among: frozenset[int]
     ) -> frozenset[int]:
-        """The classes of `among` whose answer is `answer`: a class is allowed when one of its
-        policies allows and none denies."""
-        denied = self.holding(denies, among)
+        """The classes of `among` whose answer is `answer`: `unguarded`, none of their
+        policies denies; `granted`, Verdicts.allow; `refused`, not Verdicts.allow."""
+        denied = self.holding(verdicts.denies, among)
         if answer == "unguarded":
             return among - denied
-        allowed = self.holding(allows, among) - denied
+        allowed = self.holding(verdicts.allows, among) - denied
         return allowed if answer == "granted" else among - allowed
 
 
 def _by_key(pick: Iterable[tuple[str, int]]) -> dict[str, frozenset[int]]:
     """key -> the classes it was picked for."""
     found: dict[str, set[int]] = {}
-    for key, n in pick:
-        found.setdefault(key, set()).add(n)
+    for key, position in pick:
+        found.setdefault(key, set()).add(position)
     return {key: frozenset(holders) for key, holders in found.items()}
 
 
-def _groups(access: Access) -> Iterator[_Group]:
+def _cohorts(access: Access) -> Iterator[_Cohort]:
     shared: dict[Actor, list[int]] = {}
-    for n, cls in enumerate(access.classes):
+    for position, cls in enumerate(access.classes):
         if cls.specific:
-            yield _Group(access, access.actor(cls.representative), (n,))
+            yield _Cohort(access, access.actor(cls.representative), (position,))
         else:
-            shared.setdefault(access.stand_in(cls.representative), []).append(n)
+            shared.setdefault(access.stand_in(cls.representative), []).append(position)
     for who, members in shared.items():
-        yield _Group(access, who, members)
+        yield _Cohort(access, who, members)
 
 
 def _other_users(access: Access, who: Actor, classes: Iterable[UserClass]) -> tuple[str, ...]:
-    """Another user's ARN: an invented one, and any a specific class's policies name."""
+    """Another user's ARN: an invented one, and any user a specific class's policies name in a
+    resource (a pattern such as `*` names nobody in particular: the invented user stands for
+    everyone it matches)."""
     found = [other_user(access.module)]
+    context = probes.context(who, "fresh")
     for cls in classes:
-        if not cls.specific:
-            continue
         patterns = [
-            p
-            for a in cls.policies
-            for s in a.policy.statements
-            for ps in (s.resources, s.not_resources)
-            if ps
-            for p in ps.patterns
+            pattern
+            for attached in cls.policies
+            for statement in attached.policy.statements
+            for listed in (statement.resources, statement.not_resources)
+            if listed
+            for pattern in listed.patterns
+            if SPECIFIC_USER.search(pattern)
         ]
-        context = probes.context(who, "fresh")
+        if not cls.specific or not patterns:
+            continue
+        members = {user.name for user in cls.members}
         found += [
-            u.arn
-            for u in access.module.users
-            if u.name != cls.representative.name
-            and any(matches(p, u.arn, "resource", context) for p in patterns)
+            user.arn
+            for user in access.module.users
+            if user.name not in members
+            and any(matches(p, user.arn, "resource", context) for p in patterns)
         ]
     return tuple(found)
 
 
 def _asks(
-    group: _Group, devices: Mapping[int, Sequence[str]], *, enforce_mfa: bool
+    cohort: _Cohort, devices: Mapping[int, Sequence[str]], *, enforce_mfa: bool
 ) -> Iterator[Ask]:
-    yield from _enrol_asks(group, devices)
+    yield from _enrol_asks(cohort, devices)
     if enforce_mfa:
-        yield from _nothing_else_asks(group)
-    yield from _own_asks(group)
-    yield from _self_change_asks(group)
+        yield from _nothing_else_asks(cohort)
+    yield from _own_asks(cohort)
+    yield from _self_change_asks(cohort)
 
 
-def _enrol_asks(group: _Group, devices: Mapping[int, Sequence[str]]) -> Iterator[Ask]:
+def _enrol_asks(cohort: _Cohort, devices: Mapping[int, Sequence[str]]) -> Iterator[Ask]:
     """Invariant 3's enrolment: the gate on closed windows, what everyone must be allowed
     (enrolling a first device without MFA needs an open window), sts:AssumeRole on the roles
     of their tiers without MFA in their own policies."""
-    everyone = group.members
+    everyone = cohort.members
     opened = frozenset(
-        n for n, c in group.classes.items() if c.representative.name in group.module.enrolment_open
+        position
+        for position, cls in cohort.classes.items()
+        if cls.representative.name in cohort.module.enrolment_open
     )
     closed = everyone - opened
-    own = _by_key((name, n) for n in sorted(everyone) for name in devices.get(n, ()))
+    own = _by_key(
+        (name, position) for position in sorted(everyone) for name in devices.get(position, ())
+    )
     targets: dict[str, list[tuple[str, frozenset[int]]]] = {
-        "self": [(group.who.arn, everyone)],
+        "self": [(cohort.who.arn, everyone)],
         "*": [("*", everyone)],
         "device": [
-            *((group.device(name), own[name]) for name in sorted(own)),
-            (group.device(_ANY_DEVICE), everyone),
+            *((cohort.device(name), own[name]) for name in sorted(own)),
+            (cohort.device(_ANY_DEVICE), everyone),
         ],
     }
     for action, target in probes.GATED:
@@ -249,43 +267,50 @@ def _enrol_asks(group: _Group, devices: Mapping[int, Sequence[str]]) -> Iterator
                 for resource, askers in targets[target]:
                     yield Ask("enrol", action, resource, (state,), "refused", askers & windows)
     in_tier = _by_key(
-        (tier, n)
-        for n, c in group.classes.items()
-        for tier in group.module.tiers_of(c.representative)
+        (tier, position)
+        for position, cls in cohort.classes.items()
+        for tier in cohort.module.tiers_of(cls.representative)
     )
-    for role in group.module.roles:
+    for role in cohort.module.roles:
         if role.tier in in_tier:
             yield Ask("roles", ASSUME_ROLE, role.arn, ("absent",), "refused", in_tier[role.tier])
 
 
-def _nothing_else_asks(group: _Group) -> Iterator[Ask]:
+def _nothing_else_asks(cohort: _Cohort) -> Iterator[Ask]:
     """Invariant 3 with enforce_mfa, without MFA: everything on users, devices, other services
     (and the actions the class's policies name, wildcards sampled), sts:AssumeRole on roles."""
-    access = group.access
-    everyone = group.members
-    me = group.who.arn
+    access = cohort.access
+    everyone = cohort.members
+    me = cohort.who.arn
     sampled: dict[str, frozenset[int]] = {}
-    for policy_id, holders in group.by_policies.holders.items():
+    for policy_id, holders in cohort.by_policies.holders.items():
         for action in _sampled(access.policy(policy_id)):
             sampled[action] = sampled.get(action, frozenset()) | holders
     asks = [
-        (a, r, everyone)
-        for a in probes.USER_ACTIONS
-        for r in (me, *group.others)
-        if r == me or a not in probes.SELF_ONLY
+        (action, user, everyone)
+        for action in probes.USER_ACTIONS
+        for user in (me, *cohort.others)
+        if user == me or action not in probes.SELF_ONLY
     ]
-    asks += [(a, group.device(_ANY_DEVICE), everyone) for a in probes.MFA_DEVICE_ACTIONS]
-    asks += [(a, "*", everyone) for a in probes.OTHER_SERVICES if a.lower() not in _UNSAMPLED]
-    asks += [(a, "*", sampled[a]) for a in sorted(sampled)]
+    device = cohort.device(_ANY_DEVICE)
+    asks += [(action, device, everyone) for action in probes.MFA_DEVICE_ACTIONS]
+    asks += [
+        (action, "*", everyone)
+        for action in probes.OTHER_SERVICES
+        if action.lower() not in _UNSAMPLED
+    ]
+    asks += [(action, "*", sampled[action]) for action in sorted(sampled)]
     asks += [(ASSUME_ROLE, arn, everyone) for arn in access.role_targets]
-    roles = {role.arn for role in group.module.roles}
+    roles = {role.arn for role in cohort.module.roles}
     for action, resource, askers in asks:
         if not _permitted_without_mfa(action.lower(), resource, me, roles):
             yield Ask("nothing_else", action, resource, NO_MFA, "unguarded", askers)
 
 
 def _sampled(policy: Policy) -> list[str]:
-    return [a for a in probes.sampled_actions((policy,)) if a.lower() not in _UNSAMPLED]
+    return [
+        action for action in probes.sampled_actions((policy,)) if action.lower() not in _UNSAMPLED
+    ]
 
 
 def _permitted_without_mfa(action: str, resource: str, self_arn: str, roles: set[str]) -> bool:
@@ -297,51 +322,62 @@ def _permitted_without_mfa(action: str, resource: str, self_arn: str, roles: set
     return action == "sts:assumerole" and resource in roles
 
 
-def _own_asks(group: _Group) -> Iterator[Ask]:
+def _own_asks(cohort: _Cohort) -> Iterator[Ask]:
     """Invariant 4, with what mfagen grants and fresh MFA: nothing on other users, nothing but
     the safe actions on their own user, nothing on any MFA device."""
-    me = group.who.arn
+    me = cohort.who.arn
     asks: list[tuple[str, str, str]] = []
     for action in probes.USER_ACTIONS:
         if action not in probes.SELF_ONLY:
-            asks += [(action, other, f"the user may {action} on {group.shown(other)}")
-                     for other in group.others]  # fmt: skip
+            asks += [(action, other, f"the user may {action} on {cohort.shown(other)}")
+                     for other in cohort.others]  # fmt: skip
         if action.lower() not in probes.OWN_USER_SAFE:
             words = (
                 f"the user may {action} on their own user: more than reading it and "
                 "managing their credentials and MFA devices"
             )
             asks.append((action, me, words))
-    someone_else = group.device("someone-elses-device")
+    someone_else = cohort.device("someone-elses-device")
     asks += [
         (action, someone_else, f"the user may {action} on any MFA device, another user's too")
         for action in probes.MFA_DEVICE_ACTIONS
         if action != "iam:CreateVirtualMFADevice"
     ]
     for action, resource, words in asks:
-        yield Ask("own", action, resource, ("fresh",), "granted", group.members, words)
+        yield Ask("own", action, resource, ("fresh",), "granted", cohort.members, words)
 
 
-def _self_change_asks(group: _Group) -> Iterator[Ask]:
+def _self_change_asks(cohort: _Cohort) -> Iterator[Ask]:
     """Invariant 4, with and without MFA: something denies changing their own user, any
     group's members, their groups' policies and their customer managed policies."""
-    module = group.module
-    everyone = group.members
-    asks = [(a, group.who.arn, "their own user", everyone) for a in probes.OWN_CHANGES]
+    module = cohort.module
+    everyone = cohort.members
+    asks = [(action, cohort.who.arn, "their own user", everyone) for action in probes.OWN_CHANGES]
     asks += [
-        (a, g.arn, f"group {g.name}", everyone)
-        for g in module.groups
-        for a in probes.MEMBERSHIP_CHANGES
+        (action, group.arn, f"group {group.name}", everyone)
+        for group in module.groups
+        for action in probes.MEMBERSHIP_CHANGES
     ]
-    members = sorted(group.classes.items())
-    for key, holders in _by_key(
-        (k, n) for n, c in members for k in c.representative.groups
-    ).items():
-        g = module.group(key)
-        asks += [(a, g.arn, f"their group {g.name}", holders) for a in probes.GROUP_POLICY_CHANGES]
-    customer = _by_key((a.name, n) for n, c in members for a in c.policies if a.kind == "customer")
+    members = sorted(cohort.classes.items())
+    in_group = _by_key(
+        (key, position) for position, cls in members for key in cls.representative.groups
+    )
+    for key, holders in in_group.items():
+        group = module.group(key)
+        asks += [
+            (action, group.arn, f"their group {group.name}", holders)
+            for action in probes.GROUP_POLICY_CHANGES
+        ]
+    customer = _by_key(
+        (attached.name, position)
+        for position, cls in members
+        for attached in cls.policies
+        if attached.kind == "customer"
+    )
     for arn in sorted(customer):
-        asks += [(a, arn, f"their policy {arn}", customer[arn]) for a in probes.POLICY_CHANGES]
+        asks += [
+            (action, arn, f"their policy {arn}", customer[arn]) for action in probes.POLICY_CHANGES
+        ]
     for action, resource, what, askers in asks:
         words = f"the user can {action} on {what} once any policy allows it: no statement denies it"
         yield Ask("self_change", action, resource, _WITH_AND_WITHOUT, "unguarded", askers, words)
@@ -350,18 +386,18 @@ def _self_change_asks(group: _Group) -> Iterator[Ask]:
 class _Caught:
     """A class of users some question caught: to word its findings, with their evidence."""
 
-    def __init__(self, group: _Group, n: int) -> None:
-        cls = group.classes[n]
-        self.group = group
-        self.who = group.who
-        self.memo = group.access.memo
-        self.context = group.access.context
-        self.subjects = tuple(u.name for u in cls.members)
-        self.policies = tuple(a.policy for a in cls.policies)
+    def __init__(self, cohort: _Cohort, position: int) -> None:
+        cls = cohort.classes[position]
+        self.cohort = cohort
+        self.position = position
+        self.who = cohort.who
+        self.memo = cohort.access.memo
+        self.context = cohort.access.context
+        self.subjects = tuple(user.name for user in cls.members)
+        self.policies = tuple(attached.policy for attached in cls.policies)
         self.outside = (outside_grant(), *self.policies)
         """Its policies and one allowing everything (what invariant 3 guards against)."""
-        self.scaffolding = tuple(a.policy for a in cls.scaffolding)
-        self.ids = group.ids[n]
+        self.scaffolding = tuple(attached.policy for attached in cls.scaffolding)
 
     def decide(self, policies: Sequence[Policy], ask: Ask, state: MfaState) -> Decision:
         """The question evaluated in full, for the statements that decide it."""
@@ -371,8 +407,9 @@ class _Caught:
 
     def allowed(self, ask: Ask, state: MfaState) -> bool:
         """Whether the class's own policies allow it."""
-        allows, denies = self.group.access.verdicts(self.who, ask.action, ask.resource, state)
-        return not self.ids.isdisjoint(allows) and self.ids.isdisjoint(denies)
+        cohort = self.cohort
+        verdicts = cohort.access.verdicts(self.who, ask.action, ask.resource, state)
+        return verdicts.allow(cohort.ids[self.position])
 
     def finding(
         self, invariant: str, message: str, decision: Decision, *, allowed: bool
@@ -381,7 +418,7 @@ class _Caught:
 
     def listed(self, hits: Sequence[Hit]) -> str:
         """The questions as a finding lists them."""
-        return "; ".join(f"{ask.action} on {self.group.shown(ask.resource)}" for ask, _ in hits)
+        return "; ".join(f"{ask.action} on {self.cohort.shown(ask.resource)}" for ask, _ in hits)
 
 
 def _report(caught: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
@@ -393,19 +430,21 @@ def _report(caught: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
             yield from report(caught, parts[part])
 
 
-def _gate(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _gate(caught: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     ask, state = hits[0]
-    decision = s.decide(s.policies if s.allowed(ask, state) else s.outside, ask, state)
-    yield s.finding(
+    decision = caught.decide(
+        caught.policies if caught.allowed(ask, state) else caught.outside, ask, state
+    )
+    yield caught.finding(
         "3",
-        f"enrolment window closed, yet without MFA nothing denies {s.listed(hits)}: stolen "
+        f"enrolment window closed, yet without MFA nothing denies {caught.listed(hits)}: stolen "
         "long-term keys can enrol a device of their own and pass every MFA trust",
         decision,
         allowed=True,
     )
 
 
-def _enrol(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _enrol(caught: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     by_state: dict[MfaState, list[Hit]] = {}
     for hit in hits:
         by_state.setdefault(hit.state, []).append(hit)
@@ -414,38 +453,40 @@ def _enrol(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
         proof = [
             e
             for ask, _ in missing
-            for e in evidence(s.decide(s.policies, ask, state), allowed=False)
+            for e in evidence(caught.decide(caught.policies, ask, state), allowed=False)
         ]
-        message = f"{how}, the user cannot enrol or manage their MFA device: {s.listed(missing)}"
-        yield Finding("3", message, s.subjects, tuple(dict.fromkeys(proof)))
+        message = (
+            f"{how}, the user cannot enrol or manage their MFA device: {caught.listed(missing)}"
+        )
+        yield Finding("3", message, caught.subjects, tuple(dict.fromkeys(proof)))
 
 
-def _roles(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _roles(caught: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     ask, state = hits[0]
-    yield s.finding(
+    yield caught.finding(
         "3",
         "without MFA in their own policies, the user cannot call sts:AssumeRole on "
         f"{', '.join(a.resource for a, _ in hits)}: the AWS CLI's MFA prompt may then fail (AWS "
         "does not document whether the MFA code counts for the caller's own policies)",
-        s.decide(s.policies, ask, state),
+        caught.decide(caught.policies, ask, state),
         allowed=False,
     )
 
 
-def _nothing_else(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _nothing_else(caught: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     gaps: dict[tuple[MfaState, bool], tuple[Decision, list[Hit]]] = {}
     for ask, state in hits:
-        own = s.allowed(ask, state)
+        own = caught.allowed(ask, state)
         entry = gaps.get((state, own))
         if entry is None:  # the first such gap shows the statements at work
             entry = gaps[(state, own)] = (
-                s.decide(s.policies if own else s.outside, ask, state),
+                caught.decide(caught.policies if own else caught.outside, ask, state),
                 [],
             )
         entry[1].append(Hit(ask, state))
     for (state, own), (decision, items) in gaps.items():
         how = "long-term keys" if state == "absent" else "a session"
-        what = s.listed(items[:_LISTED]) + (
+        what = caught.listed(items[:_LISTED]) + (
             f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
         )
         if own:
@@ -455,17 +496,21 @@ def _nothing_else(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
                 f"without MFA ({how}), nothing denies: {what} "
                 "(any other policy on the user that allows them makes them work)"
             )
-        yield s.finding("3", message, decision, allowed=True)
+        yield caught.finding("3", message, decision, allowed=True)
 
 
-def _own(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _own(caught: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     for ask, state in hits:
-        yield s.finding("4", ask.words, s.decide(s.scaffolding, ask, state), allowed=True)
+        yield caught.finding(
+            "4", ask.words, caught.decide(caught.scaffolding, ask, state), allowed=True
+        )
 
 
-def _self_change(s: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
+def _self_change(caught: _Caught, hits: Sequence[Hit]) -> Iterator[Finding]:
     for ask, state in hits:
-        yield s.finding("4", ask.words, s.decide(s.outside, ask, state), allowed=True)
+        yield caught.finding(
+            "4", ask.words, caught.decide(caught.outside, ask, state), allowed=True
+        )
 
 
 _REPORTS: dict[Part, Callable[[_Caught, Sequence[Hit]], Iterator[Finding]]] = {

@@ -19,7 +19,8 @@ from mfagen.audit.checks.probes import FOREIGN_ACCOUNT, MFA_PRESENT, Actor
 from mfagen.audit.model import Attached, Group, Module, User
 from mfagen.audit.policy.evaluate import Policy
 
-_SPECIFIC_USER = re.compile(r":user/(?!\$\{aws:username\}$|\*$)")
+SPECIFIC_USER = re.compile(r":user/(?!\$\{aws:username\}$|\*$)")
+"""A resource pattern that names a particular user (not one's own user, not every user)."""
 _USER_KEYS = {"aws:username", "aws:userid", "aws:principalarn"}
 _TAG_KEY = re.compile(r"\$\{\s*aws:principaltag/([^},\s]+)", re.IGNORECASE)
 
@@ -89,25 +90,26 @@ def other_user(module: Module) -> str:
     return f"arn:aws:iam::{module.identity_account}:user/mfagen-audit-other-user"
 
 
-def singled_out(policy: Policy) -> frozenset[str] | None:
-    """The users (names in lower case) a policy may treat unlike any other user, or None when
-    it may single out anyone. Users outside the set get the same answers as an invented one.
+def singled_out(policy: Policy) -> tuple[frozenset[str], ...] | None:
+    """The sets of users (names in lower case) a policy may treat unlike any other user, one
+    per condition that names them, or None when it may single out anyone. Users in the same
+    sets get the same answers; users in none get the same answers as an invented one.
 
-    A condition comparing aws:username with fixed names (the enrolment gate's StringNotEquals)
-    singles out exactly those names; a user ARN in a resource or condition, any other test of
-    who the user is, singles out anyone.
+    A condition comparing aws:username with fixed names (the enrolment gate's StringNotEquals,
+    where mfagen cannot tag users) singles out exactly those names; a user ARN in a resource or
+    condition, any other test of who the user is, singles out anyone.
     """
-    found: set[str] = set()
+    found: list[frozenset[str]] = []
     for statement in policy.statements:
         for patterns in (statement.resources, statement.not_resources):
-            if patterns and any(_SPECIFIC_USER.search(p) for p in patterns.patterns):
+            if patterns and any(SPECIFIC_USER.search(p) for p in patterns.patterns):
                 return None
         for condition in statement.conditions:
             if condition.lookup == "aws:username" and condition.compares_exactly():
-                found.update(value.lower() for value in condition.values)
+                found.append(frozenset(value.lower() for value in condition.values))
             elif condition.lookup in _USER_KEYS or any(":user/" in v for v in condition.values):
                 return None
-    return frozenset(found)
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ class UserClass:
     scaffolding: tuple[Attached, ...]
     """Everything but tier grants: what mfagen grants every member of these groups."""
     specific: bool
+    """Whether a policy names the members: they are then asked as themselves (their first
+    member), not through a stand-in."""
 
     @property
     def representative(self) -> User:
@@ -124,35 +128,42 @@ class UserClass:
 
 
 def classes(module: Module) -> tuple[UserClass, ...]:
-    """Users grouped by (groups, direct policies, tags, path). A user their policies single
-    out, or whose enrolment window the module declares open, is a class of their own; all of
-    a group's users are when a policy may single out anyone."""
+    """Users grouped by (groups, direct policies, tags, path, declared enrolment window).
+
+    Users whom conditions name (by aws:username) are grouped further by the conditions that
+    name them; users in a policy that may single out anyone are each a class of their own.
+    So the number of classes grows with the combinations of groups and tags, not with the
+    users: a thousand open enrolment windows make one class more, not a thousand.
+    """
     buckets: dict[tuple[Any, ...], list[User]] = defaultdict(list)
     for user in module.users:
         direct = tuple(id(a.policy) for a in user.policies)
-        key = (tuple(sorted(user.groups)), direct, user.tags, user.path)
+        declared = user.name in module.enrolment_open
+        key = (tuple(sorted(user.groups)), direct, user.tags, user.path, declared)
         buckets[key].append(user)
     grants = tier_grants(module)
     found: list[UserClass] = []
-    named: dict[int, frozenset[str] | None] = {}  # by policy: classes share most policies
-    opened = {name.lower() for name in module.enrolment_open}
+    named: dict[int, tuple[frozenset[str], ...] | None] = {}  # by policy: classes share most
     for users in buckets.values():
         policies = module.identity_policies(users[0])
         scaffolding = tuple(a for a in policies if id(a) not in grants)
-        names: set[str] | None = set(opened)
-        for a in policies:
-            if id(a.policy) not in named:
-                named[id(a.policy)] = singled_out(a.policy)
-            single = named[id(a.policy)]
-            names = None if single is None or names is None else names | single
-        if names is not None and STAND_IN not in names:
-            alike = [user for user in users if user.name.lower() not in names]
-            alone = [user for user in users if user.name.lower() in names]
-        else:
-            alike, alone = [], users
-        if alike:
-            found.append(UserClass(tuple(alike), policies, scaffolding, specific=False))
-        found.extend(UserClass((user,), policies, scaffolding, specific=True) for user in alone)
+        conditions: list[frozenset[str]] | None = []
+        for attached in policies:
+            if id(attached.policy) not in named:
+                named[id(attached.policy)] = singled_out(attached.policy)
+            single = named[id(attached.policy)]
+            conditions = None if single is None or conditions is None else [*conditions, *single]
+        if conditions is None or any(STAND_IN in names for names in conditions):
+            found.extend(UserClass((user,), policies, scaffolding, specific=True) for user in users)
+            continue
+        by_naming: dict[tuple[int, ...], list[User]] = defaultdict(list)
+        for user in users:
+            name = user.name.lower()
+            by_naming[tuple(n for n, names in enumerate(conditions) if name in names)].append(user)
+        found.extend(
+            UserClass(tuple(alike), policies, scaffolding, specific=bool(naming))
+            for naming, alike in by_naming.items()
+        )
     return tuple(found)
 
 

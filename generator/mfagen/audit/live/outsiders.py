@@ -162,10 +162,8 @@ class _Baseline:
         found = self._answers.get(probe)
         if found is None:
             request = probes.request(self.who, probe.action, probe.resource(self.who), self.context)
-            allows, denies = self.pool.sets(request)
-            found = self._answers[probe] = any(
-                not ids.isdisjoint(allows) and ids.isdisjoint(denies) for ids in self.sets
-            )
+            verdicts = self.pool.verdicts(request)
+            found = self._answers[probe] = any(verdicts.allow(ids) for ids in self.sets)
         return found
 
 

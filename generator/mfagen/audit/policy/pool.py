@@ -11,10 +11,24 @@ them changes no verdict and no evidence.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from mfagen.audit.policy.evaluate import Memo, Policy, Request
 
-Sets = tuple[frozenset[int], frozenset[int]]
+
+class Verdicts(NamedTuple):
+    """ids of the policies that allow, and that deny, one request."""
+
+    allows: frozenset[int]
+    denies: frozenset[int]
+
+    def allow(self, held: frozenset[int]) -> bool:
+        """Whether a principal holding the policies `held` (ids) is allowed: one of them allows
+        and none denies. IAM's rule within one account, written once; `evaluate` decides the
+        same for the same policies (tests/audit/test_evaluate.py), and the audit's set form,
+        selfservice.Index, answers as this rule for each class (tests/audit/test_hand_made.py).
+        """
+        return not held.isdisjoint(self.allows) and held.isdisjoint(self.denies)
 
 
 class Pool:
@@ -45,7 +59,7 @@ class Pool:
                     only |= resources
             yield policy, None if only is None else frozenset(only)
 
-    def sets(self, request: Request) -> Sets:
+    def verdicts(self, request: Request) -> Verdicts:
         """ids of the policies that allow, and that deny, the request."""
         verdicts = [
             (id(p), self.memo.verdict(p, request))
@@ -53,4 +67,4 @@ class Pool:
         ]
         allows = frozenset(i for i, v in verdicts if v[0])
         denies = frozenset(i for i, v in verdicts if v[1])
-        return allows, denies
+        return Verdicts(allows, denies)

@@ -58,6 +58,9 @@ resource "aws_iam_policy" "manage_mfa" {
           "Condition": {
             "BoolIfExists": {
               "aws:MultiFactorAuthPresent": "false"
+            },
+            "StringNotEquals": {
+              "aws:PrincipalTag/mfagen-enrolment": "open"
             }
           }
         },
@@ -165,6 +168,8 @@ resource "aws_iam_policy" "manage_mfa" {
 # Enrolment windows (accounts.yaml: users.<name>.enrolment: open). Only these users may create
 # and enable an MFA device without MFA, with their long-term keys alone; everyone else needs MFA
 # to do so (ManageMFAPolicy denies it), so stolen keys never enrol a device of their own.
+# An open window is the user's tag mfagen-enrolment = open (users.tf), which nobody may set
+# on themselves.
 # Close each window once the user has enrolled. `mfagen audit` checks that nobody else can.
 output "enrolment_open" {
   description = "Users whose MFA enrolment window is open: close each once they have enrolled"

@@ -24,23 +24,3 @@ moved {
   from = aws_iam_user_group_membership.user["bob"]
   to   = aws_iam_user_group_membership.bob
 }
-
-moved {
-  from = aws_iam_user.user["carol.smith@acme"]
-  to   = aws_iam_user.carol_dot_smith_at_acme
-}
-
-moved {
-  from = aws_iam_user_group_membership.user["carol.smith@acme"]
-  to   = aws_iam_user_group_membership.carol_dot_smith_at_acme
-}
-
-moved {
-  from = aws_iam_user.user["dave"]
-  to   = aws_iam_user.dave
-}
-
-moved {
-  from = aws_iam_user_group_membership.user["dave"]
-  to   = aws_iam_user_group_membership.dave
-}
