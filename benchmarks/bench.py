@@ -11,8 +11,8 @@ of the config with one more user into the existing output (a typical commit), an
 median wall time, the peak RSS (the largest of the runs), the files and bytes written, and the
 I/O floor: how long a bare Python process takes to write the same files (it loads their
 contents with one read of a pickle, then creates the folders and writes them), and the same
-floor ending with one os.sync(), as render ends its writing: the files on disk, not only in the
-page cache. It also prints the CPU time (user + system) of a render. Every render
+floor ending with one os.sync(): the files on disk, not only in the page cache (render flushes
+each file and folder it wrote instead, which is never cheaper). It also prints the CPU time (user + system) of a render. Every render
 and floor writes into a folder name not used before in the run, and nothing is deleted until
 the end (the first files created after a deletion can cost many times the system time).
 
@@ -53,7 +53,7 @@ for relative, content in files:
     with open(path, "wb") as handle:
         handle.write(content)
 if sys.argv[3:] == ["sync"]:
-    os.sync()  # what render does once before its files take their place
+    os.sync()  # the files on disk (render fsyncs each of its own instead)
 """
 
 
@@ -69,8 +69,8 @@ class Run:
 def timed(command: list[str], ok_codes: tuple[int, ...] = (0,)) -> Run:
     """Run `command`, returning its wall time and its own peak RSS (not the parent's).
 
-    What earlier commands left unwritten is flushed first: a sync in `command` (render's, or
-    the floor's with sync) would otherwise write it too, and be charged for it."""
+    What earlier commands left unwritten is flushed first: a flush in `command` (render's, or
+    the floor's with sync) would otherwise wait for it too, and be charged for it."""
     os.sync()
     with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a full pipe would block
         started = time.perf_counter()

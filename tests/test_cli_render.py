@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from mfagen import api, transaction, writer
 from mfagen.cli import app
+from tests import faults
 from tests.helpers import ROOT, minimal, write_config
 
 runner = CliRunner()
@@ -212,13 +216,11 @@ def test_check_names_every_kind_of_difference(tmp_path: Path) -> None:
     assert [c for c in found if c[0].startswith("profiles/")] == [("profiles/gus/config", "stale")]
     (out / "profiles/ann/config").write_text("edited\n")
     (out / "profiles/fay/config").unlink()
-    (out / transaction.JOURNAL).write_text("{}")
     changes = api.render_to(config, out, check=True).changes
     assert {(c.path, c.kind) for c in changes} >= {
         ("profiles/ann/config", "changed"),
         ("profiles/fay/config", "missing"),
         ("profiles/gus/config", "stale"),
-        (transaction.JOURNAL, "interrupted"),
     }
     assert [c.path for c in changes] == sorted(c.path for c in changes)
 
@@ -246,3 +248,77 @@ def test_an_error_in_a_blueprints_template_is_bad_input_with_its_line(
     assert result.stderr.startswith(f"mfagen: error: {path}:{line}: {message}")
     assert "hint: fix that template" in result.stderr
     assert not (config.parent / "output").exists()
+
+
+INTERRUPTED = {  # where a render stopped -> what every reader then says, and its hint
+    "before its commit point": (
+        "a render into this folder was interrupted and left its staged files (*.mfagen-tmp)",
+        (
+            "run `mfagen render --out output`: before it writes, it deletes them, then renders as "
+            "usual"
+        ),
+    ),
+    "after its commit point": (
+        (
+            "a render into this folder was interrupted after its commit point: it may hold part "
+            "of the new output and part of the previous one"
+        ),
+        (
+            "run `mfagen render --out output`: before it writes, it finishes the interrupted "
+            "render from its journal (.mfagen-journal), then renders as usual"
+        ),
+    ),
+}
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file()}  # fmt: skip
+
+
+@pytest.mark.parametrize("stop", list(INTERRUPTED))
+def test_every_reader_refuses_a_folder_an_interrupted_render_left(config: Path, stop: str) -> None:
+    """A render killed just before its commit point (staged files left) or just after it (a
+    journal left): `audit`, `render --check` and the pre-commit hooks running them exit 2
+    with what happened and how to finish it, and no verdict; `mfagen render` finishes it."""
+    assert runner.invoke(app, ["render"]).exit_code == 0
+    write_config(config.parent, minimal(users={"bob": {"tiers": ["admin"]}}))
+    files = api.render_files(api.validate(config).plan)
+    shutil.copytree("output", "probe")
+    steps = faults.record(lambda: writer.write(Path("probe"), files))
+    journal = str(Path("probe", transaction.JOURNAL))
+    commit = next(
+        n for n, s in enumerate(steps) if s.call == "replace" and s.destination == journal
+    )
+    faults.kill(lambda: writer.write(Path("output"), files), commit, after=stop.startswith("after"))
+    message, hint = INTERRUPTED[stop]
+    refused = f"mfagen: error: output: {message}\n  hint: {hint}\n"
+    for command in (["audit"], ["render", "--check"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert (result.stdout, result.stderr) == ("", refused)
+        result = runner.invoke(app, [*command, "--format", "json"])
+        assert result.exit_code == 2, result.output
+        assert json.loads(result.stdout) == {
+            "ok": False,
+            "errors": [{"severity": "error", "path": "output", "message": message, "hint": hint}],
+        }
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert {hook["entry"] for hook in hooks} == {"mfagen render --check", "mfagen audit"}
+    for hook in hooks:
+        program, *arguments = hook["entry"].split()
+        ran = subprocess.run(
+            [sys.executable, "-m", program, *arguments], capture_output=True, text=True, check=False
+        )
+        assert (ran.returncode, ran.stdout, ran.stderr) == (2, "", refused), hook["id"]
+    assert transaction.pending(Path("output"))  # no reader changed it
+    finished = runner.invoke(app, ["render"])
+    assert finished.exit_code == 0, finished.output
+    assert finished.stdout == "output: recovered from an interrupted render\n" + (
+        "output: up to date, nothing more written\n"  # the journal's work was all there was
+        if stop.startswith("after")
+        else "output: wrote 5 files, removed 1 stale file\n"  # the staged files deleted
+    )
+    assert runner.invoke(app, ["render", "--out", "clean"]).exit_code == 0
+    assert _tree(Path("output")) == _tree(Path("clean"))
+    assert not transaction.pending(Path("output"))

@@ -1,20 +1,29 @@
-"""Writes are all-or-nothing, survive SIGKILL at any moment, and never interleave."""
+"""Writes are all-or-nothing, survive SIGKILL at any step, and never interleave; until the
+next write has finished an interrupted one, every reader refuses the folder."""
 
 from __future__ import annotations
 
+import errno
 import os
-import signal
+import shutil
+import stat
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from mfagen import transaction, writer
-from mfagen.errors import OutputError
+from mfagen import api, atomic, transaction, writer
+from mfagen.audit import audit_folder
+from mfagen.cli import app
+from mfagen.errors import OutputError, UnfinishedRenderError
+from tests import faults
 from tests.helpers import minimal, write_config
 
 OLD = writer.with_manifest(
@@ -62,7 +71,7 @@ def _entries(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
 
 
-@pytest.mark.parametrize("step", ["mkdir", "temporary", "sync"])
+@pytest.mark.parametrize("step", ["mkdir", "temporary", "fsync"])
 def test_ctrl_c_just_after_a_step_of_staging_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
@@ -70,7 +79,7 @@ def test_ctrl_c_just_after_a_step_of_staging_leaves_nothing_behind(
     made must still be removed (a folder for a new user, a temporary, all of them)."""
     writer.write(tmp_path, OLD)
     before = _entries(tmp_path)
-    real_mkdir, real_open, real_sync = os.mkdir, os.open, os.sync
+    real_mkdir, real_open, real_fsync = os.mkdir, os.open, os.fsync
 
     def interrupted(real: Callable[..., object]) -> Callable[..., object]:
         def after(*args: object, **kwargs: object) -> object:
@@ -90,36 +99,13 @@ def test_ctrl_c_just_after_a_step_of_staging_leaves_nothing_behind(
                 path, flags, *rest
             ),  # only the open that creates: a temporary (or the journal, not reached)
         )
-    else:
-        monkeypatch.setattr(transaction.os, "sync", interrupted(real_sync))
+    else:  # in a thread of the pool that flushes the staged files
+        monkeypatch.setattr(transaction.os, "fsync", interrupted(real_fsync))
     with pytest.raises(KeyboardInterrupt):
         writer.write(tmp_path, NEW)
     monkeypatch.undo()
     assert _entries(tmp_path) == before
     assert not transaction.recover(tmp_path)
-
-
-def test_crash_after_the_commit_point_is_finished_by_recovery(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    writer.write(tmp_path, OLD)
-    real_replace = os.replace
-    count = []
-
-    def crash_on_second_rename(source: str, target: str) -> None:
-        count.append(source)
-        if not source.endswith(transaction.JOURNAL + transaction.TEMP_SUFFIX) and len(count) == 3:
-            raise KeyboardInterrupt
-        real_replace(source, target)
-
-    monkeypatch.setattr(os, "replace", crash_on_second_rename)
-    with pytest.raises(KeyboardInterrupt):
-        writer.write(tmp_path, NEW)
-    monkeypatch.undo()
-    assert (tmp_path / transaction.JOURNAL).exists()
-    assert writer.diff(tmp_path, NEW)[0] == writer.Change(transaction.JOURNAL, "interrupted")
-    assert transaction.recover(tmp_path)
-    assert _tree(tmp_path) == NEW
 
 
 def test_a_folder_that_does_not_exist_yet_is_staged_whole_and_renamed_once(
@@ -164,7 +150,8 @@ def test_staged_folders_of_a_write_that_never_committed_are_deleted_by_recovery(
         f".profiles.{os.getpid()}{transaction.TEMP_SUFFIX}",
         f".terraform.{os.getpid()}{transaction.TEMP_SUFFIX}",
     ]
-    assert writer.diff(out, {})[0] == writer.Change(transaction.JOURNAL, "interrupted")
+    with pytest.raises(UnfinishedRenderError, match="left its staged files"):
+        transaction.refuse_unfinished(out)
     assert transaction.recover(out)
     assert list(out.iterdir()) == []
 
@@ -192,6 +179,35 @@ def test_a_file_where_a_new_folder_belongs_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="cannot write"):
         writer.write(tmp_path, NEW)
     assert not transaction.pending(tmp_path)
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_a_journal_that_cannot_be_written_leaves_the_folder_as_it_was_or_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: bool
+) -> None:
+    """The disk fills up writing the journal: the staged files go and the previous output
+    stays. Once the journal has its name (its folder's flush failed), the write is
+    committed: the staged files stay for the next write to finish it."""
+    writer.write(tmp_path, OLD)
+    before = _tree(tmp_path)
+    write = atomic.write
+
+    def full(path: Path, content: bytes, **options: object) -> None:
+        if named:
+            write(path, content)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(atomic, "write", full)
+    with pytest.raises(OutputError, match="cannot write: No space left on device") as caught:
+        writer.write(tmp_path, NEW)
+    monkeypatch.undo()
+    assert caught.value.path == str(tmp_path / transaction.JOURNAL)
+    assert (tmp_path / transaction.JOURNAL).exists() == named
+    if not named:
+        assert _tree(tmp_path) == before
+        assert not transaction.pending(tmp_path)
+    writer.write(tmp_path, NEW)
+    assert _tree(tmp_path) == NEW
 
 
 def test_next_write_recovers_by_itself(tmp_path: Path) -> None:
@@ -249,40 +265,6 @@ def _large_config(folder: Path, users: int) -> Path:
     return write_config(folder, data, name="large.yaml")
 
 
-def test_sigkill_at_any_moment_leaves_old_or_new_output(tmp_path: Path) -> None:
-    """Kill a large render at several points: the folder holds the old or the new output."""
-    small = write_config(tmp_path, minimal(), name="small.yaml")
-    large = _large_config(tmp_path, 800)
-    out, probe = tmp_path / "out", tmp_path / "probe"
-
-    def render(config: Path, folder: Path) -> list[str]:
-        return [sys.executable, "-m", "mfagen", "render", str(config), "--out", str(folder)]
-
-    subprocess.run(render(small, out), check=True, capture_output=True)
-    old = _tree(out)
-    started = time.monotonic()
-    subprocess.run(render(large, probe), check=True, capture_output=True)
-    duration = time.monotonic() - started
-    new = _tree(probe)
-    hits = []
-    for fraction in (0.3, 0.6, 0.8, 0.9, 0.95, 1.0):
-        process = subprocess.Popen(render(large, out), stdout=subprocess.DEVNULL)
-        time.sleep(duration * fraction)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        interrupted = transaction.pending(out)
-        if not interrupted:
-            assert _tree(out) in (old, new), f"torn output, killed at {fraction:.0%}"
-        transaction.recover(out)
-        after = _tree(out)
-        assert after in (old, new), f"unrecoverable output, killed at {fraction:.0%}"
-        hits.append((fraction, interrupted, "new" if after == new else "old"))
-        subprocess.run(render(small, out), check=True, capture_output=True)
-        assert _tree(out) == old
-    assert not list(out.rglob(f"*{transaction.TEMP_SUFFIX}"))
-    assert any(state == "old" for *_, state in hits), hits
-
-
 def test_two_render_processes_into_one_folder_never_interleave(tmp_path: Path) -> None:
     """Two real `mfagen render` processes race for one folder: one waits, neither tears it.
 
@@ -324,3 +306,257 @@ def test_two_render_processes_into_one_folder_never_interleave(tmp_path: Path) -
     assert _tree(out) in clean, "interleaved output"
     assert not [p for p in out.rglob("*") if p.name.endswith(transaction.TEMP_SUFFIX)]
     assert not (out / transaction.JOURNAL).exists()
+
+
+# --- killed at each step: fault injection (tests/faults.py), not timed kills ---
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A render from one output to another, with files that the audit can read."""
+
+    config: Path
+    """Renders `after`."""
+    before: dict[str, bytes] | None
+    """What the folder holds first; None: it does not exist."""
+    after: dict[str, bytes]
+
+
+def _rendered(config: Path) -> dict[str, bytes]:
+    return api.render_files(api.validate(config).plan)
+
+
+@pytest.fixture(params=["update", "first"])
+def scenario(request: pytest.FixtureRequest, tmp_path: Path) -> Scenario:
+    """`update`: changed files, a new user's folder (staged whole), a removed user's file
+    (and its folder pruned). `first`: a first render into a folder not made yet."""
+    old = _rendered(write_config(tmp_path, minimal(), "old.yaml"))
+    config = write_config(tmp_path, minimal(users={"bob": {"tiers": ["admin"]}}), "new.yaml")
+    return Scenario(config, old if request.param == "update" else None, _rendered(config))
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, bytes | None]]:
+    """Every entry below `folder`: its mode and, for a file, its bytes ({} if none)."""
+    if not folder.exists():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): (
+            stat.S_IMODE(path.lstat().st_mode),
+            path.read_bytes() if path.is_file() else None,
+        )
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def _prepared(work: Path, scenario: Scenario) -> Path:
+    """A folder `work` holding the output folder as it is before the render, and a file
+    beside it that no write may touch; returns the output folder."""
+    work.mkdir()
+    (work / "beside.txt").write_text("not mfagen's\n")
+    out = work / "out"
+    if scenario.before is not None:
+        writer.write(out, scenario.before)
+    return out
+
+
+def _untouched_beside(work: Path) -> None:
+    assert sorted(p.name for p in work.iterdir()) in (["beside.txt"], ["beside.txt", "out"])
+    assert (work / "beside.txt").read_text() == "not mfagen's\n"
+
+
+def _refused_by_every_reader(out: Path, config: Path) -> None:
+    """What each reader of an output folder says of it: no verdict, no listing."""
+    for read in (
+        lambda: transaction.refuse_unfinished(out),
+        lambda: audit_folder(out),
+        lambda: api.render_to(config, out, check=True),
+    ):
+        with pytest.raises(UnfinishedRenderError, match="a render into this folder was interr"):
+            read()
+
+
+def _kill_points(steps: list[faults.Step]) -> list[tuple[int, bool]]:
+    """Just before each step, and just after each file is created (then still empty)."""
+    before = [(number, False) for number in range(len(steps))]
+    return before + [(number, True) for number, step in enumerate(steps) if step.call == "open"]
+
+
+def test_a_render_killed_at_any_step_is_refused_then_finished_by_the_next(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    """Killed before or after any step (a file staged, a folder made, an fsync, the journal,
+    the Nth rename, a removal), the folder holds the previous output or the new one, or it
+    is refused by every reader until the next write finishes it, which then holds exactly
+    what a clean write makes; nothing beside the folder is touched."""
+    clean = tmp_path / "clean"
+    writer.write(clean, scenario.after)
+    expected = _snapshot(clean)
+    probe = _prepared(tmp_path / "probe", scenario)
+    previous = _snapshot(probe)
+    steps = faults.record(lambda: writer.write(probe, scenario.after))
+    assert _snapshot(probe) == expected
+    calls = {step.call for step in steps}
+    assert {"open", "mkdir", "fsync", "replace"} <= calls
+    if scenario.before is not None:
+        assert {"unlink", "rmdir"} <= calls  # alice's file removed, her folder pruned
+    refused = 0
+    for number, after in _kill_points(steps):
+        where = f"killed {'after' if after else 'before'} step {number}, {steps[number]}"
+        work = tmp_path / f"{number}-{after}"
+        out = _prepared(work, scenario)
+        faults.kill(partial(writer.write, out, scenario.after), number, after=after)
+        _untouched_beside(work)
+        if transaction.pending(out):
+            _refused_by_every_reader(out, scenario.config)
+            refused += 1
+        else:
+            assert _snapshot(out) in (previous, expected), where
+        writer.write(out, scenario.after)
+        assert _snapshot(out) == expected, where
+        _untouched_beside(work)
+    assert refused > len(steps) / 2  # most steps leave the folder unfinished
+
+
+def test_a_recovery_killed_at_any_step_is_finished_by_the_next_write(tmp_path: Path) -> None:
+    """Recovery repeats safely: the write that finishes an interrupted one, itself killed
+    at any step, leaves the folder refused, and the one after finishes both."""
+    old = _rendered(write_config(tmp_path, minimal(), "old.yaml"))
+    config = write_config(tmp_path, minimal(users={"bob": {"tiers": ["admin"]}}), "new.yaml")
+    new = _rendered(config)
+    clean = tmp_path / "clean"
+    writer.write(clean, new)
+
+    def interrupted(name: str) -> Path:
+        out = tmp_path / name / "out"
+        writer.write(out, old)
+        _killed_after_the_commit_point(out, new)
+        return out
+
+    recovering = interrupted("recovering")
+    recovery = faults.record(lambda: writer.write(recovering, new))
+    assert [step.call for step in recovery].count("replace") > 3
+    for number in range(len(recovery)):
+        out = interrupted(f"killed-{number}")
+        faults.kill(partial(writer.write, out, new), number)
+        if transaction.pending(out):
+            _refused_by_every_reader(out, config)
+        writer.write(out, new)
+        assert _snapshot(out) == _snapshot(clean), f"recovery killed before {recovery[number]}"
+
+
+def _killed_after_the_commit_point(out: Path, files: dict[str, bytes]) -> None:
+    """Kill a write of `files` into `out` just after its journal took its name."""
+    probe = out.with_name(f"{out.name}-probe")
+    shutil.copytree(out, probe)
+    commit = _commit_point(faults.record(lambda: writer.write(probe, files)), probe)
+    faults.kill(lambda: writer.write(out, files), commit, after=True)
+    assert (out / transaction.JOURNAL).is_file()
+
+
+def _commit_point(steps: list[faults.Step], out: Path) -> int:
+    """The step that renames the journal into place."""
+    journal = out / transaction.JOURNAL
+    return next(
+        number
+        for number, step in enumerate(steps)
+        if step.call == "replace" and Path(step.destination) == journal
+    )
+
+
+def test_each_step_reaches_the_disk_before_the_next_depends_on_it(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    """The durability order of transaction.py's docstring, read off the calls a write makes:
+    staged files and the folders that gained them are flushed before the commit point, the
+    journal before the first rename, every folder the renames and removals changed before
+    the journal is deleted; only what the write made is flushed (no os.sync)."""
+    out = _prepared(tmp_path / "work", scenario)
+    steps = faults.record(lambda: writer.write(out, scenario.after))
+    paths = [Path(step.path) for step in steps]
+    commit = _commit_point(steps, out)
+    end = len(steps) - 1
+    assert (steps[end].call, paths[end]) == ("unlink", out / transaction.JOURNAL)  # the last
+
+    def flushed(path: Path, after: int, before: int) -> bool:
+        return any(steps[n].call == "fsync" and paths[n] == path for n in range(after + 1, before))
+
+    assert "sync" not in {step.call for step in steps}
+    for number, step in enumerate(steps[:commit]):
+        if step.call in ("open", "mkdir"):
+            made = paths[number]
+            assert step.call == "mkdir" or flushed(made, number, commit), step
+            # the journal's temporary is renamed at the commit point, then its folder flushed
+            assert made == paths[commit] or flushed(made.parent, number, commit), f"{step}: folder"
+    first_change = next(n for n in range(commit + 1, end) if steps[n].call != "fsync")
+    assert flushed(out, commit, first_change), "the journal's folder, before any rename"
+    for number in range(commit + 1, end):
+        step = steps[number]
+        if step.call != "fsync":
+            folders = {paths[number].parent} | ({Path(step.destination).parent} - {Path()})
+            for folder in folders:  # a folder pruned is gone: its parent is flushed
+                assert not folder.is_dir() or flushed(folder, number, end), step
+    outside = [
+        step for step, path in zip(steps, paths, strict=True) if not path.is_relative_to(out)
+    ]  # making the folder flushes the one it is made in: nothing else outside
+    assert outside == ([] if scenario.before else [faults.Step("fsync", str(tmp_path / "work"))])
+
+
+def test_a_finished_folder_passes_and_an_unfinished_one_is_refused_with_what_to_do(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "my out"
+    transaction.refuse_unfinished(out)  # no folder: nothing to refuse
+    writer.write(out, OLD)
+    transaction.refuse_unfinished(out)
+    staged = transaction.stage(out, {"terraform/a.tf": b"newer a\n"})
+    with pytest.raises(UnfinishedRenderError) as strays:
+        transaction.refuse_unfinished(out)
+    assert (strays.value.path, strays.value.message, strays.value.hint) == (
+        str(out),
+        "a render into this folder was interrupted and left its staged files (*.mfagen-tmp)",
+        (
+            f"run `mfagen render --out '{out}'`: before it writes, it deletes them, then renders "
+            "as usual"
+        ),
+    )
+    with transaction.locked(out), pytest.raises(UnfinishedRenderError) as writing:
+        transaction.refuse_unfinished(out)
+    assert (writing.value.message, writing.value.hint) == (
+        "a render into this folder is under way",
+        "wait until it has finished, then run this again",
+    )
+    transaction.discard(out, staged)
+    _killed_after_the_commit_point(out, NEW)
+    with pytest.raises(UnfinishedRenderError) as journal:
+        transaction.refuse_unfinished(out)
+    assert (journal.value.message, journal.value.hint) == (
+        (
+            "a render into this folder was interrupted after its commit point: it may hold part "
+            "of the new output and part of the previous one"
+        ),
+        (
+            f"run `mfagen render --out '{out}'`: before it writes, it finishes the interrupted "
+            "render from its journal (.mfagen-journal), then renders as usual"
+        ),
+    )
+    assert UnfinishedRenderError(str(out), "", "").exit_code == 2
+
+
+def test_a_render_finishes_an_interrupted_one_before_its_own_checks_read_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A render killed after its commit point may leave the previous manifest in place: the
+    next render must not take the lockout check's "before" from it."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    writer.write(out, _rendered(write_config(tmp_path, minimal(), "old.yaml")))
+    no_admin = minimal()
+    no_admin["tiers"]["admin"]["accounts"] = ["prod"]  # no admin path into the identity account
+    config = write_config(tmp_path, no_admin, "new.yaml")
+    _killed_after_the_commit_point(out, _rendered(config))  # a render run --allow-lockout
+    assert writer.read_admin_paths(out) == ("alice -> AdminMFARole",)  # the old manifest
+    result = CliRunner().invoke(app, ["render", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"{out}: recovered from an interrupted render"
+    assert not transaction.pending(out)
+    assert writer.read_admin_paths(out) == ()

@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mfagen import block, config, iam, install, layout, lockout, plan, render, starter, writer
+from mfagen import (
+    block,
+    config,
+    iam,
+    install,
+    layout,
+    lockout,
+    plan,
+    render,
+    starter,
+    transaction,
+    writer,
+)
 from mfagen.audit import Options as AuditOptions
 from mfagen.audit import audit_files, live
 from mfagen.audit.errors import AuditRefusedError
@@ -174,10 +186,15 @@ def render_to(
     violation refuses the write with AuditRefusedError, unless `no_audit`), refuse to remove
     the last admin path (LockoutError, unless `allow_lockout`), then write them as one
     transaction. With `adopt`, what exists in AWS already gets Terraform import blocks (see
-    mfagen.adopt).
+    mfagen.adopt). `check` first refuses a folder an interrupted render left unfinished
+    (transaction.refuse_unfinished); a render finishes it before it reads the folder.
     """
+    if check:
+        transaction.refuse_unfinished(out)
     validated = validate(config_path)
     built = validated.plan
+    # what the checks below read must be whole: an interrupted render is finished first
+    finished = False if check else writer.finish(out)
     _refuse_dropping_moves(validated, out)
     adoption = find_existing(built) if adopt else None
     files = render_files(built, blueprints, adoption)
@@ -192,7 +209,10 @@ def render_to(
     if before and not lockout.admin_paths(built) and not allow_lockout:
         raise LockoutError(str(out), before)
     written = writer.write(out, files)
-    return Rendered(validated, written.changes, checked=False, adoption=adoption)
+    changes = written.changes
+    if finished:
+        changes = (writer.Change(transaction.JOURNAL, "interrupted"), *changes)
+    return Rendered(validated, changes, checked=False, adoption=adoption)
 
 
 def _refuse_dropping_moves(validated: Validated, out: Path) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import re
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -33,7 +32,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     ProfileNotFound,
 )
 
-from mfagen import awsconfig
+from mfagen import atomic, awsconfig
 from mfagen.awsconfig import Client, Clients, Credentials, Target
 from mfagen.errors import EnrolError, UsageError
 
@@ -211,19 +210,16 @@ class _Enrolling:
         uri = f"otpauth://totp/{label}?{query}"
         qr = segno.make(uri, error="m")
         if self.picture is not None:
-            try:
-                descriptor = os.open(
-                    self.picture, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PICTURE_MODE
-                )
+            png = io.BytesIO()
+            qr.save(png, kind="png", scale=8)
+            try:  # a new file only: never over one that took the name meanwhile
+                atomic.write(self.picture, png.getvalue(), mode=PICTURE_MODE, exclusive=True)
             except OSError as exc:
                 raise UsageError(
                     f"{self.picture}: cannot write the QR code: {exc.strerror}",
                     "name a new file in a folder you may write to",
                 ) from None
             self.drawn = True
-            with os.fdopen(descriptor, "wb") as handle:
-                os.fchmod(handle.fileno(), PICTURE_MODE)
-                qr.save(handle, kind="png", scale=8)
         drawn = io.StringIO()
         qr.terminal(out=drawn, compact=True)
         return Setup(self.target.serial, user, secret, uri, drawn.getvalue(), self.picture)

@@ -82,6 +82,17 @@ class OutputError(MfagenError):
         super().__init__(f"{path}: {message}")
 
 
+class UnfinishedRenderError(MfagenError):
+    """An output folder holds an interrupted render: a reader gives no verdict on it (see
+    transaction.refuse_unfinished)."""
+
+    def __init__(self, path: str, message: str, hint: str = "") -> None:
+        self.path = path
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{path}: {message}")
+
+
 class AwsError(MfagenError):
     """A look-up in AWS failed (no credentials, access denied, wrong account): nothing written."""
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from mfagen import atomic
 from mfagen import block as blocks
 from mfagen.errors import OutputError, UsageError
 
@@ -72,7 +72,7 @@ def install(
     if dry_run:
         return Installation(path, action, diff, None)
     backup = _backup(path, original) if path.exists() else None
-    _replace(path, updated)
+    _replace(path, updated, _mode(path))
     return Installation(path, action, diff, backup)
 
 
@@ -127,7 +127,7 @@ def _refuse_clashes(
 
 def _backup(path: Path, content: bytes) -> Path:
     backup = path.with_name(path.name + BACKUP_SUFFIX)
-    _replace(backup, content, mode=_mode(path))
+    _replace(backup, content, _mode(path))
     return backup
 
 
@@ -138,21 +138,10 @@ def _mode(path: Path) -> int:
         return NEW_FILE_MODE
 
 
-def _replace(path: Path, content: bytes, mode: int | None = None) -> None:
-    mode = _mode(path) if mode is None else mode
+def _replace(path: Path, content: bytes, mode: int) -> None:
+    """Write `path` atomically with `mode` (atomic.write), making its folder (0700) if needed."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        temporary = Path(name)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary.chmod(mode)
-            temporary.replace(path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        atomic.write(path, content, mode=mode)
     except OSError as exc:
         raise OutputError(str(path), f"cannot write: {exc.strerror}") from None

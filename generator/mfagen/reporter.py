@@ -23,6 +23,7 @@ from mfagen.errors import (
     MfagenError,
     OutputError,
     Problem,
+    UnfinishedRenderError,
     UsageError,
 )
 from mfagen.wording import count
@@ -79,11 +80,15 @@ class Reporter:
                 "run `mfagen render` and commit the result"
             )
             return
-        if not result.changes:
-            self._say(f"{out}: up to date, nothing written")
+        finished = [change for change in result.changes if change.kind == "interrupted"]
+        changes = [change for change in result.changes if change.kind != "interrupted"]
+        if finished:
+            self._say(f"{out}: recovered from an interrupted render")
+        if not changes:
+            self._say(f"{out}: up to date, nothing {'more ' if finished else ''}written")
             return
-        written = sum(1 for change in result.changes if change.kind != "stale")
-        removed = len(result.changes) - written
+        written = sum(1 for change in changes if change.kind != "stale")
+        removed = len(changes) - written
         self._say(f"{out}: wrote {count(written, 'file')}, removed {count(removed, 'stale file')}")
 
     def adopted(self, adoption: Adoption) -> None:
@@ -174,7 +179,10 @@ class Reporter:
             self._complain(f"mfagen: error: {error.message}")
             if error.hint:
                 self._complain(f"  hint: {error.hint}")
-        elif isinstance(error, OutputError | UsageError | LockoutError | AuditRefusedError):
+        elif isinstance(
+            error,
+            OutputError | UsageError | LockoutError | AuditRefusedError | UnfinishedRenderError,
+        ):
             if isinstance(error, AuditRefusedError):
                 for line in violations_text(error.report):
                     self._complain(line)

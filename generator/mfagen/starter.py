@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from mfagen import render
+from mfagen import atomic, render
 from mfagen.errors import OutputError
 from mfagen.models import PRESETS, Config
 
@@ -88,11 +87,8 @@ def _read(path: Path) -> bytes:
 
 
 def _write(path: Path, content: bytes) -> None:
-    """Replace `path` atomically: a crash leaves the old file or the new one."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Replace `path` atomically (atomic.write): a crash leaves the old file or the new one."""
     try:
-        temporary.write_bytes(content)
-        temporary.replace(path)
+        atomic.write(path, content)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise OutputError(str(path), f"cannot write: {exc.strerror}") from None

@@ -1,4 +1,5 @@
-"""All-or-nothing replacement of many files in one folder, safe against SIGKILL and races.
+"""All-or-nothing replacement of many files in one folder, safe against SIGKILL, power loss
+and races.
 
 A write stages every new file as a hidden temporary beside its target (or, in a folder that
 does not exist yet, inside a hidden temporary of the outermost such folder), then records the
@@ -6,6 +7,22 @@ renames and removals in a journal (the commit point: one atomic rename), then ca
 out and deletes the journal. Killed before the commit point, the next write deletes the
 staged files and the folder holds the previous output; killed after it, the next write (or
 `recover`) finishes the journal's work. A lock on the folder keeps two writers apart.
+
+Until the next write has finished an interrupted one, the folder is neither the old output
+nor the new: every reader of an output folder calls `refuse_unfinished` first.
+
+What reaches the disk, in this order (fsync of each file written and of each folder whose
+entries changed, never a flush of the whole host), so that a power loss too leaves the
+previous output or the new one:
+
+1. Staging: every staged file, then every folder that gained a staged entry (the folders
+   holding a temporary, each staged folder and the folders inside it). The journal must
+   never name a staged file the disk might not hold.
+2. The commit point: the journal goes to a temporary, which reaches the disk, is renamed
+   onto `.mfagen-journal`, and the folder is flushed (atomic.write). Only then does any
+   target change, so no change can reach the disk without the journal that finishes it.
+3. The replay: the renames and removals, then every folder whose entries they changed, and
+   only then is the journal deleted: once the journal is gone, its work is on disk.
 """
 
 from __future__ import annotations
@@ -15,30 +32,72 @@ import errno
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from mfagen.errors import OutputError
+from mfagen import atomic
+from mfagen.errors import OutputError, UnfinishedRenderError
 
 JOURNAL = ".mfagen-journal"
-TEMP_SUFFIX = ".mfagen-tmp"
+TEMP_SUFFIX = atomic.TEMP_SUFFIX
 LOCK_TIMEOUT_SECONDS = 60.0
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-"""How a staged file is opened: made here, never one that exists."""
+FLUSHERS = 8
+"""How many fsyncs run at once (see `_flush`)."""
+
+
+def refuse_unfinished(folder: Path) -> None:
+    """Refuse a folder that a render left unfinished; the contract of every reader.
+
+    Every command that reads an output folder (`audit`, `audit --live`, `render --check`,
+    `diff`, and the pre-commit hooks that run them) calls this first, before it reads
+    anything: a render interrupted after its commit point leaves some files new and others
+    old, one interrupted before it leaves its staged files, and neither is an output any
+    verdict or listing may be given on. The error (exit 2) says that a render into `folder`
+    was interrupted and that `mfagen render` finishes it: under the folder's lock, before it
+    writes, the next render carries out the journal's renames and removals and deletes the
+    staged files (`recover`). While a render holds the lock, the error says one is under
+    way instead. A folder without such leftovers, or none at all, passes.
+    """
+    if not pending(folder):
+        return
+    render = f"mfagen render --out {shlex.quote(str(folder))}"
+    if _locked_by_a_writer(folder):
+        raise UnfinishedRenderError(
+            str(folder),
+            "a render into this folder is under way",
+            "wait until it has finished, then run this again",
+        )
+    if (folder / JOURNAL).exists():
+        raise UnfinishedRenderError(
+            str(folder),
+            "a render into this folder was interrupted after its commit point: "
+            "it may hold part of the new output and part of the previous one",
+            f"run `{render}`: before it writes, it finishes the interrupted render from its "
+            f"journal ({JOURNAL}), then renders as usual",
+        )
+    raise UnfinishedRenderError(
+        str(folder),
+        f"a render into this folder was interrupted and left its staged files (*{TEMP_SUFFIX})",
+        f"run `{render}`: before it writes, it deletes them, then renders as usual",
+    )
 
 
 @contextlib.contextmanager
 def locked(out: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
     """Hold an exclusive lock on the folder itself (no lock file is left behind).
 
-    A missing folder is made, and removed again (with the parents made for it) when the work
-    under the lock fails: a refused first write leaves no empty folder behind.
+    A missing folder is made (on disk before anything is written in it), and removed again
+    (with the parents made for it) when the work under the lock fails: a refused first
+    write leaves no empty folder behind.
     """
     try:
         made = _make_folders(os.fspath(out))
+        if made:
+            _flush([os.path.dirname(made[0]) or ".", *made[:-1]])  # where one was made
         descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise OutputError(str(out), f"cannot open the folder: {exc.strerror}") from None
@@ -80,11 +139,26 @@ def commit(out: Path, contents: dict[str, bytes], removals: tuple[str, ...]) -> 
 
 
 def finish(out: Path, staged: Staged, removals: tuple[str, ...]) -> None:
-    """The second half: the journal (the commit point), then the renames and removals."""
+    """The second half: the journal (the commit point), then the renames and removals.
+
+    A journal that cannot be written leaves the folder as it was: the staged files are
+    deleted, unless the journal took its name before the error (then the next write
+    finishes this one).
+    """
     temporaries = staged.temporaries
     renames = [[temporaries[path], path] for path in sorted(temporaries)]
     journal: dict[str, object] = {"renames": renames, "removals": list(removals)}
-    _write_journal(out, journal)
+    path = out / JOURNAL
+    try:
+        atomic.write(path, json.dumps(journal, indent=1).encode("utf-8"))
+    except BaseException as exc:
+        if not path.exists():
+            discard(out, staged)
+        if not isinstance(exc, OSError):
+            raise
+        raise OutputError(
+            str(path), f"cannot write: {exc.strerror}", "check the folder and its permissions"
+        ) from None
     _replay(out, journal)
 
 
@@ -103,7 +177,7 @@ def recover(out: Path) -> bool:
         try:
             journal = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, OSError):
-            journal = None  # torn before its rename: the write never committed
+            journal = None  # not what `finish` writes: nothing to finish
         if isinstance(journal, dict):
             _replay(out, journal)
         path.unlink(missing_ok=True)
@@ -160,6 +234,21 @@ class Confinement:
         return True
 
 
+def _locked_by_a_writer(folder: Path) -> bool:
+    """Whether a render holds the folder's lock now (a shared lock is refused then)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)  # and with it the shared lock, at once
+    return False
+
+
 def _strays(out: Path) -> Iterator[Path]:
     """Staged temporaries left by a write that never committed: files and folders."""
     if not out.is_dir():
@@ -178,58 +267,94 @@ def stage(out: Path, contents: dict[str, bytes]) -> Staged:
     folder that does not exist yet (a first render's terraform/ and profiles/, a new user's
     profiles/<user>/) are written under a hidden temporary of the outermost missing folder,
     which `finish` renames into place as a whole: one rename instead of one per file."""
-    temporaries: dict[str, str] = {}
-    root = os.fspath(out)
-    homes: dict[str, tuple[str, bool]] = {"": (root, False)}
-    """Folder (relative) -> where its new files are written now, and whether that is
-    inside a staged folder."""
+    staging = _Staging(os.fspath(out))
     try:
         for path, content in contents.items():
-            folder, name = path.rpartition("/")[::2]
-            home, inside = homes.get(folder) or _home(root, folder, homes, temporaries)
-            if inside:
-                _write(os.path.join(home, name), content)
-            else:
-                temporaries[path] = _temporary_name(name)  # before it exists: see _home
-                _temporary(f"{root}/{path}", content)
-        if temporaries:
-            os.sync()  # one flush of everything: far cheaper than an fsync per file
+            staging.add(path, content)
+        _flush([*staging.written, *staging.changed_folders()])
     except BaseException as exc:
-        discard(out, Staged(temporaries))
+        discard(out, Staged(staging.temporaries))
         if not isinstance(exc, OSError):
             raise
         where = exc.filename or out
         raise OutputError(
             str(where), f"cannot write: {exc.strerror}", "check the folder and its permissions"
         ) from None
-    return Staged(temporaries)
+    return Staged(staging.temporaries)
 
 
-def _home(
-    root: str, folder: str, homes: dict[str, tuple[str, bool]], temporaries: dict[str, str]
-) -> tuple[str, bool]:
-    """Where the new files of `folder` (relative, not "") are written, made if needed.
+@dataclass
+class _Staging:
+    """What `stage` has written so far, and where each folder's new files go."""
 
-    The outermost missing folder gets a hidden temporary beside it, recorded in
-    `temporaries` before it is made: an interrupt between the two (Ctrl-C) cannot leave a
-    folder nobody knows of (deleting one never made fails quietly).
-    """
-    parent, name = folder.rpartition("/")[::2]
-    parent_home, inside = homes.get(parent) or _home(root, parent, homes, temporaries)
-    target = f"{root}/{folder}"
-    if inside:  # below a staged folder: made there
-        home = os.path.join(parent_home, name)
-    elif os.path.isdir(target):
-        homes[folder] = (target, False)
-        return homes[folder]
-    elif os.path.lexists(target):  # a file where a folder belongs
-        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target)
-    else:  # the outermost missing folder: staged beside it, renamed by finish
-        temporaries[folder] = _temporary_name(name)
-        home = os.path.join(parent_home, temporaries[folder])
-    os.mkdir(home)
-    homes[folder] = (home, True)
-    return homes[folder]
+    root: str
+    temporaries: dict[str, str] = field(default_factory=dict)
+    """As `Staged.temporaries`; an entry is recorded before its temporary is made, so that
+    an interrupt between the two (Ctrl-C) cannot leave one nobody knows of (deleting one
+    never made fails quietly)."""
+    written: list[str] = field(default_factory=list)
+    """Every file written, to flush."""
+    made: list[str] = field(default_factory=list)
+    """Every folder made, to flush with the folder it was made in."""
+    homes: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """Folder (relative) -> where its new files are written now, and whether that is
+    inside a staged folder."""
+
+    def __post_init__(self) -> None:
+        self.homes[""] = (self.root, False)
+
+    def add(self, path: str, content: bytes) -> None:
+        folder, name = path.rpartition("/")[::2]
+        home, staged = self.homes.get(folder) or self._home(folder)
+        if staged:
+            target = os.path.join(home, name)
+            _write(target, content)
+        else:
+            self.temporaries[path] = _temporary_name(name)
+            target = os.path.join(home, _temporary(f"{self.root}/{path}", content))
+        self.written.append(target)
+
+    def changed_folders(self) -> set[str]:
+        """The folders that gained an entry: where a file was written or a folder made."""
+        return {os.path.dirname(path) for path in (*self.written, *self.made)} | set(self.made)
+
+    def _home(self, folder: str) -> tuple[str, bool]:
+        """Where the new files of `folder` (relative, not "") are written, made if needed.
+        The outermost missing folder gets a hidden temporary beside it."""
+        parent, name = folder.rpartition("/")[::2]
+        parent_home, staged = self.homes.get(parent) or self._home(parent)
+        target = f"{self.root}/{folder}"
+        if staged:  # below a staged folder: made there
+            home = os.path.join(parent_home, name)
+        elif os.path.isdir(target):
+            self.homes[folder] = (target, False)
+            return self.homes[folder]
+        elif os.path.lexists(target):  # a file where a folder belongs
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target)
+        else:  # the outermost missing folder: staged beside it, renamed by finish
+            self.temporaries[folder] = _temporary_name(name)
+            home = os.path.join(parent_home, self.temporaries[folder])
+        os.mkdir(home)
+        self.made.append(home)
+        self.homes[folder] = (home, True)
+        return self.homes[folder]
+
+
+def _flush(paths: Collection[str]) -> None:
+    """fsync each path (a file or a folder), several at a time: a filesystem commits the
+    fsyncs that wait together at once (ext4, XFS), where each alone would cost a flush of
+    the disk's cache of its own."""
+    if len(paths) <= 1:
+        for path in paths:
+            atomic.sync(path)
+        return
+    # imported here: readers (`mfagen audit`, a pre-commit hook) import this module, and
+    # concurrent.futures brings logging
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    with ThreadPoolExecutor(max_workers=min(FLUSHERS, len(paths))) as pool:
+        for _ in pool.map(atomic.sync, paths):  # raises the first error
+            pass
 
 
 def _make_folders(folder: str) -> list[str]:
@@ -256,8 +381,8 @@ def _temporary_name(name: str) -> str:
 
 
 def _write(path: str, content: bytes) -> None:
-    """A new file (mode 0644) inside a staged folder."""
-    descriptor = os.open(path, _NEW_FILE, 0o644)
+    """A new file (mode 0644 less the umask) inside a staged folder."""
+    descriptor = os.open(path, atomic.NEW_FILE, 0o644)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
 
@@ -270,23 +395,20 @@ def _delete(path: str) -> None:
         _unlink(path)
 
 
-def _temporary(target: str, content: bytes, *, sync: bool = False) -> str:
-    """A new hidden file beside `target` (its folder exists) holding `content` (mode 0644);
-    returns its name."""
+def _temporary(target: str, content: bytes) -> str:
+    """A new hidden file beside `target` (its folder exists) holding `content` (mode 0644
+    less the umask); returns its name."""
     folder, name = os.path.split(target)
     temporary = _temporary_name(name)
     path = os.path.join(folder, temporary)
     try:
-        descriptor = os.open(path, _NEW_FILE, 0o644)
+        descriptor = os.open(path, atomic.NEW_FILE, 0o644)
     except FileExistsError:  # left by a killed process that had our pid: it is stray
         os.unlink(path)
-        descriptor = os.open(path, _NEW_FILE, 0o644)
+        descriptor = os.open(path, atomic.NEW_FILE, 0o644)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
-            if sync:
-                handle.flush()
-                os.fsync(handle.fileno())
     except BaseException:
         _unlink(path)
         raise
@@ -298,20 +420,14 @@ def _unlink(path: str) -> None:
         os.unlink(path)
 
 
-def _write_journal(out: Path, journal: dict[str, object]) -> None:
-    text = json.dumps(journal, indent=1).encode("utf-8")
-    root = os.fspath(out)
-    temporary = _temporary(f"{root}/{JOURNAL}", text, sync=True)
-    os.replace(f"{root}/{temporary}", f"{root}/{JOURNAL}")
-    _sync_folder(out)
-
-
 def _replay(out: Path, journal: dict[str, object]) -> None:
     """Carry out a committed journal; safe to repeat after any interruption."""
     renames = journal.get("renames", [])
     removals = journal.get("removals", [])
     confinement = Confinement(out)
     root = os.fspath(out)
+    changed = {root}
+    """The folders whose entries change: flushed before the journal is deleted."""
     for entry in renames if isinstance(renames, list) else []:
         staged_name, path = entry if isinstance(entry, list) and len(entry) == 2 else ("", "")
         if not (
@@ -324,6 +440,7 @@ def _replay(out: Path, journal: dict[str, object]) -> None:
             continue
         target = f"{root}/{path}"
         staged = os.path.join(os.path.dirname(target), staged_name)
+        changed.add(os.path.dirname(target))
         try:  # a staged file already renamed by an interrupted replay is gone: skip it
             os.replace(staged, target)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -331,35 +448,39 @@ def _replay(out: Path, journal: dict[str, object]) -> None:
         except OSError as error:  # a staged folder, and a folder made there meanwhile
             if error.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not os.path.isdir(staged):
                 raise
-            _merge(staged, target)
+            _merge(staged, target, changed)
     for path in removals if isinstance(removals, list) else []:
         if is_safe(path) and confinement.allows(path):
             (out / path).unlink(missing_ok=True)
-            _prune(out, (out / path).parent)
-    _sync_folder(out)
+            changed.add(os.path.dirname(f"{root}/{path}"))
+            _prune(out, (out / path).parent, changed)
+    _flush([folder for folder in changed if os.path.isdir(folder)])  # a pruned one is gone
     (out / JOURNAL).unlink(missing_ok=True)
 
 
-def _merge(staged: str, target: str) -> None:
-    """Move a staged folder's files into the existing folder `target`, then delete it.
+def _merge(staged: str, target: str, changed: set[str]) -> None:
+    """Move a staged folder's files into the existing folder `target`, then delete it;
+    `changed` gains the folders whose entries change.
 
     Only real folders are merged into (never through a symlink), and as in `_replay` a file
     never replaces a folder nor a folder a file: such an entry stays behind and is deleted.
     """
+    changed.add(target)
     with os.scandir(staged) as entries:
         for entry in list(entries):
             destination = os.path.join(target, entry.name)
             real_folder = os.path.isdir(destination) and not os.path.islink(destination)
             if entry.is_dir(follow_symlinks=False) and real_folder:
-                _merge(entry.path, destination)
+                _merge(entry.path, destination, changed)
                 continue
             with contextlib.suppress(IsADirectoryError, NotADirectoryError):
                 os.replace(entry.path, destination)
     _delete(staged)
 
 
-def _prune(out: Path, folder: Path) -> None:
-    """Remove folders left empty by a removal, up to (not including) `out`."""
+def _prune(out: Path, folder: Path, changed: set[str]) -> None:
+    """Remove folders left empty by a removal, up to (not including) `out`; `changed`
+    gains the folders each was removed from."""
     root = out.resolve()
     folder = folder.resolve()
     while folder != root and root in folder.parents:
@@ -370,11 +491,4 @@ def _prune(out: Path, folder: Path) -> None:
                 return
             raise
         folder = folder.parent
-
-
-def _sync_folder(out: Path) -> None:
-    descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        changed.add(os.fspath(folder))

@@ -21,6 +21,8 @@ _MANIFEST_HEADER = (
 )
 
 ChangeKind = Literal["changed", "missing", "stale", "interrupted"]
+"""`interrupted` (path: the journal) only in what `write` did: it finished an interrupted
+write first."""
 
 
 @dataclass(frozen=True)
@@ -78,17 +80,28 @@ def read_manifest(out: Path) -> set[str]:
 
 
 def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
-    """What writing `files` (the manifest among them) into `out` would change."""
-    interrupted = transaction.pending(out)
-    return _compare(out, files, read_manifest(out), interrupted=interrupted).changes
+    """What writing `files` (the manifest among them) into `out` would change. Call it on a
+    finished folder (transaction.refuse_unfinished): a half-written one has no answer."""
+    return _compare(out, files, read_manifest(out), interrupted=False).changes
+
+
+def finish(out: Path) -> bool:
+    """Finish a write into `out` that was interrupted (under the lock); True if there was one.
+    `render` calls it before it reads the folder for its own checks, which a half-written
+    folder would mislead."""
+    if not out.is_dir():
+        return False
+    with transaction.locked(out):
+        return transaction.recover(out)
 
 
 def write(out: Path, files: dict[str, bytes]) -> WriteResult:
     """Make `out` hold exactly `files` (the manifest among them), as one transaction.
 
     Everything is checked before anything changes: a refused or failed write leaves the
-    folder as it was. An earlier write that was interrupted is finished first. The result
-    says what changed, as `diff` would have said just before (read once, under the lock).
+    folder as it was. An earlier write that was interrupted is finished first (the result
+    then starts with an `interrupted` change). The result says what changed, as `diff`
+    would have said just before (read once, under the lock).
     """
     if out.exists() and not out.is_dir():
         raise OutputError(str(out), "is not a folder", "pass --out a folder (created if missing)")

@@ -21,6 +21,7 @@ from mfagen.audit.model import Module
 from mfagen.audit.read import profiles, terraform
 from mfagen.audit.read.folder import profile_texts
 from mfagen.layout import PROFILES_DIR, TERRAFORM_DIR
+from mfagen.transaction import refuse_unfinished
 
 __all__ = [
     "AuditInputError",
@@ -55,8 +56,9 @@ def read_folder(folder: Path) -> tuple[Module, dict[str, profiles.ProfileFile]]:
 
 def folder_files(folder: Path) -> dict[str, str]:
     """The files of an output folder the audit reads (relative path -> text). Every reader of
-    an output folder in the audit comes through here: the refusal of a folder an interrupted
-    render left unfinished belongs at the top of this function."""
+    an output folder in the audit comes through here, after the refusal of a folder an
+    interrupted render left unfinished."""
+    refuse_unfinished(folder)
     root = folder / TERRAFORM_DIR
     if not root.is_dir():
         raise AuditInputError(

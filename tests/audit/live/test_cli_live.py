@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mfagen import transaction
 from mfagen.audit.live.state import Progress
 from mfagen.cli import app
 from mfagen.reporter import Reporter
@@ -115,3 +116,18 @@ def test_progress_rewrites_one_line_on_a_terminal() -> None:
         "\rmfagen: reading IAM: 1/2 accounts, dev\x1b[K"
         "\rmfagen: reading IAM: 2/2 accounts, identity (failed)\x1b[K\n"
     )
+
+
+def test_a_folder_an_interrupted_render_left_is_refused_before_aws(live: Live) -> None:
+    staged = transaction.stage(live.folder, {"terraform/providers.tf": b"# newer\n"})
+
+    result = runner.invoke(app, ["audit", "--live", str(live.folder)])
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"mfagen: error: {live.folder}: a render into this folder was interrupted and left its "
+        f"staged files (*.mfagen-tmp)\n  hint: run `mfagen render --out {live.folder}`: before "
+        "it writes, it deletes them, then renders as usual\n"
+    )
+    transaction.discard(live.folder, staged)
