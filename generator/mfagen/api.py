@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from mfagen import (
     block,
     config,
+    iam,
     install,
     layout,
     lockout,
@@ -25,8 +27,11 @@ from mfagen import (
     writer,
 )
 from mfagen.audit import Options as AuditOptions
-from mfagen.audit import audit_files
+from mfagen.audit import audit_files, live
 from mfagen.audit.errors import AuditRefusedError
+from mfagen.audit.live import LiveOptions
+from mfagen.audit.live.report import LiveReport
+from mfagen.audit.live.state import Progress
 from mfagen.checks import did_you_mean
 from mfagen.errors import (
     AwsError,
@@ -137,6 +142,33 @@ def find_existing(built: plan.Plan) -> Adoption:
             "pip install 'mfagen[aws]'",
         ) from None
     return adopt.find(built, adopt.session_clients())
+
+
+def audit_live(
+    folder: Path,
+    options: LiveOptions | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> LiveReport:
+    """`mfagen audit --live`: read IAM in every account of `folder`'s module (read-only, the
+    credentials Terraform would use) and judge it against the folder (mfagen.audit.live)."""
+    try:
+        import boto3  # type: ignore[import-untyped]  # noqa: F401, PLC0415 - the `aws` extra
+    except ModuleNotFoundError as error:
+        raise AwsError(
+            f"audit --live needs boto3, which is not installed ({error})",
+            "pip install 'mfagen[aws]'",
+        ) from None
+    role_name = options.role_name if options else None
+    if role_name is not None and not _ROLE_NAME.fullmatch(role_name):
+        raise UsageError(
+            f"--role-name {role_name!r} is not an IAM role name",
+            f"a role name of {iam.NAME_CHARACTERS}, after its path if it has one "
+            "(audit/SecurityAudit)",
+        )
+    return live.audit_live(folder, options, progress)
+
+
+_ROLE_NAME = re.compile(rf"(?:[\x21-\x7e]+/)?{iam.NAME_CHARACTER}{{1,{iam.MAX_ROLE_NAME}}}")
 
 
 def render_to(

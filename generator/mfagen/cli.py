@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import inspect
 import os
+import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +21,8 @@ import typer
 import mfagen
 from mfagen.audit import Limits, audit_folder
 from mfagen.audit import Options as AuditOptions
-from mfagen.errors import ExitCode, MfagenError
+from mfagen.audit.live import JOBS
+from mfagen.errors import ExitCode, MfagenError, UsageError
 from mfagen.reporter import JsonReporter, Reporter
 
 # Each command's short_help fits `mfagen --help` whole at 80 columns (click cuts longer ones).
@@ -169,7 +171,7 @@ def _with_limit_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-@app.command(short_help="Prove the security invariants of a committed output/.")
+@app.command(short_help="Prove the security invariants of output/, or of IAM (--live).")
 @_with_limit_options
 def audit(
     folder: Annotated[
@@ -182,18 +184,60 @@ def audit(
             help="accounts.yaml sets enforce_mfa: false; do not require the deny without MFA.",
         ),
     ] = False,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Read IAM in every account the module names (read-only, the credentials "
+            "Terraform would use) and prove the invariants there; report drift from FOLDER, "
+            "users outside accounts.yaml whose keys reach more, and onboarding (mfagen[aws]).",
+        ),
+    ] = False,
+    role_name: Annotated[
+        str | None,
+        typer.Option(
+            "--role-name",
+            help="With --live: assume arn:aws:iam::<account>:role/NAME in every account (a "
+            "read-only role, e.g. with SecurityAudit) instead of the accounts' terraform_role.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", min=1, max=64, help="With --live: accounts read at a time.")
+    ] = JOBS,
     output: FormatOpt = Format.text,
     **limits: int,
 ) -> None:
-    """Prove mfagen's security invariants on the committed Terraform; exit 1 on a violation."""
+    """Prove mfagen's security invariants on the committed Terraform; exit 1 on a violation.
+
+    With --live, on what IAM holds: exit 1 on a violation, drift or an outside user whose keys
+    reach more, 2 when an account cannot be read (the others are still audited).
+    """
     options = AuditOptions(Limits(**limits), enforce_mfa=not no_enforce_mfa)
 
     def action(reporter: Reporter) -> ExitCode:
+        if live:
+            return _audit_live(reporter, folder, options, role_name, jobs)
+        if role_name is not None:
+            raise UsageError("--role-name applies to --live only", "add --live")
         report = audit_folder(folder, options)
         reporter.audited(report)
         return ExitCode.OK if report.ok else ExitCode.DRIFT  # 1: a failed audit
 
     _run(action, output)
+
+
+def _audit_live(
+    reporter: Reporter, folder: Path, options: AuditOptions, role_name: str | None, jobs: int
+) -> ExitCode:
+    from mfagen import api  # noqa: PLC0415 - see the module docstring
+    from mfagen.audit.live import LiveOptions  # noqa: PLC0415
+
+    progress = reporter.progress if sys.stderr.isatty() else None
+    report = api.audit_live(folder, LiveOptions(options, role_name, jobs), progress)
+    reporter.audited_live(report)
+    if not report.complete:
+        return ExitCode.BAD_INPUT  # 2: an account could not be read
+    return ExitCode.OK if report.ok else ExitCode.DRIFT
 
 
 @app.command(short_help="Print one user's ~/.aws/config block.")

@@ -337,6 +337,9 @@ class Account(Model):
     """The region of this account's profiles and provider (default: defaults.region)."""
     terraform_role: RoleArn | None = None
     """A role Terraform assumes to reach this account (e.g. OrganizationAccountAccessRole)."""
+    machine_users: list[UserName] = []
+    """IAM users of this account kept on purpose outside mfagen (a CI user): `mfagen audit
+    --live` lists what their long-term keys can do instead of failing on it."""
 
 
 class Statement(Model):

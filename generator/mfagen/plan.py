@@ -37,6 +37,8 @@ class Provider:
     account_id: str
     region: str
     assume_role_arn: str | None
+    machine_users: tuple[str, ...] = ()
+    """IAM users of the account kept outside mfagen, sorted (output `machine_users`)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,11 @@ class Module:
     backend_type: str | None
     backend: tuple[tuple[str, BackendValue], ...]
 
+    @property
+    def machine_users(self) -> tuple[str, ...]:
+        """`<account>/<user>` of its accounts' machine users (output `machine_users`)."""
+        return tuple(f"{p.alias}/{name}" for p in self.providers for name in p.machine_users)
+
 
 @dataclass(frozen=True)
 class ProfileFile:
@@ -200,7 +207,13 @@ def build(config: Config) -> Plan:
     identity_name = naming.identity_name(config)
     identity_id = config.accounts[identity_name].id
     providers = tuple(
-        Provider(name, account.id, _region(config, name), account.terraform_role)
+        Provider(
+            name,
+            account.id,
+            _region(config, name),
+            account.terraform_role,
+            tuple(sorted(set(account.machine_users))),
+        )
         for name, account in config.accounts.items()
     )
     members = _members(config)

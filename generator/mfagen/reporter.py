@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from mfagen.audit import AuditReport
 from mfagen.audit.checks.report import as_json, matrix_text, summary, violations_text
 from mfagen.audit.errors import AuditRefusedError
+from mfagen.audit.live import report as live_report
 from mfagen.errors import (
     AwsError,
     ConfigError,
@@ -30,6 +31,8 @@ from mfagen.wording import count
 if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs; api, pydantic
     from mfagen.adopt import Adoption
     from mfagen.api import Rendered, Validated
+    from mfagen.audit.live.report import LiveReport
+    from mfagen.audit.live.state import Progress
     from mfagen.enrol import Enrolment
     from mfagen.install import Installation
 
@@ -133,6 +136,30 @@ class Reporter:
         self.out.write("\n".join(lines) + "\n")
         if not report.ok:
             self._complain(f"mfagen: audit failed: {summary(report)}")
+
+    def audited_live(self, report: LiveReport) -> None:
+        self.out.write(
+            "\n".join([*live_report.summary(report), *live_report.details(report)]) + "\n"
+        )
+        for failure in report.failures:
+            self._complain(
+                f"mfagen: error: {failure.label}: {failure.call} failed: {failure.message}"
+            )
+        if report.failures:
+            self._complain(
+                "  hint: the other accounts were audited; give the caller (or --role-name's "
+                "role) read access there, see docs/live-audit.md"
+            )
+        if not report.ok:
+            self._complain(f"mfagen: live audit failed: {live_report.verdict(report)}")
+
+    def progress(self, step: Progress) -> None:
+        """One account read, on a terminal: a line rewritten in place, ended after the last."""
+        mark = " (failed)" if step.failed else ""
+        end = "\n" if step.done == step.total else ""
+        self.err.write(f"\rmfagen: reading IAM: {step.done}/{step.total} accounts, "
+                       f"{step.label}{mark}\x1b[K{end}")  # fmt: skip
+        self.err.flush()
 
     def say(self, text: str) -> None:
         self._say(text)
@@ -251,6 +278,9 @@ class JsonReporter(Reporter):
 
     def audited(self, report: AuditReport) -> None:
         self._emit(as_json(report))
+
+    def audited_live(self, report: LiveReport) -> None:
+        self._emit(live_report.as_json(report))
 
     def rendered(self, result: Rendered, out: str) -> None:
         self._emit(

@@ -23,7 +23,16 @@ from mfagen.audit.read.folder import profile_texts
 from mfagen.layout import PROFILES_DIR, TERRAFORM_DIR
 from mfagen.transaction import refuse_unfinished
 
-__all__ = ["AuditInputError", "AuditReport", "Limits", "Options", "audit_files", "audit_folder"]
+__all__ = [
+    "AuditInputError",
+    "AuditReport",
+    "Limits",
+    "Options",
+    "audit_files",
+    "audit_folder",
+    "check",
+    "read_folder",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,20 @@ class Options:
 
 def audit_folder(folder: Path, options: Options | None = None) -> AuditReport:
     """Audit an output folder as committed: FOLDER/terraform/*.tf and FOLDER/profiles/*/config."""
+    found, profile_files = read_folder(folder)
+    return check(found, profile_files, str(folder), options or Options())
+
+
+def read_folder(folder: Path) -> tuple[Module, dict[str, profiles.ProfileFile]]:
+    """An output folder read into the model and its profile files: what `audit_folder`
+    proves the invariants on, and what `mfagen audit --live` compares IAM with."""
+    return read_files(folder_files(folder), str(folder))
+
+
+def folder_files(folder: Path) -> dict[str, str]:
+    """The files of an output folder the audit reads (relative path -> text). Every reader of
+    an output folder in the audit comes through here, after the refusal of a folder an
+    interrupted render left unfinished."""
     refuse_unfinished(folder)
     root = folder / TERRAFORM_DIR
     if not root.is_dir():
@@ -55,14 +78,21 @@ def audit_folder(folder: Path, options: Options | None = None) -> AuditReport:
                 for path in sorted(profile_root.glob("*/config"))
             }
         files.update(texts)
-    return audit_files(files, str(folder), options)
+    return files
 
 
 def audit_files(
     files: Mapping[str, str | bytes], label: str, options: Options | None = None
 ) -> AuditReport:
     """Audit rendered files (relative path -> content), e.g. before `render` writes them."""
-    options = options or Options()
+    found, profile_files = read_files(files, label)
+    return check(found, profile_files, label, options or Options())
+
+
+def read_files(
+    files: Mapping[str, str | bytes], label: str
+) -> tuple[Module, dict[str, profiles.ProfileFile]]:
+    """Rendered files (relative path -> content) read into the model and the profile files."""
     tf_files = {p: _decode(p, t) for p, t in files.items() if p.startswith(f"{TERRAFORM_DIR}/")}
     for path in tf_files:
         name = path.rsplit("/", 1)[-1]
@@ -82,7 +112,7 @@ def audit_files(
             if path.startswith(f"{PROFILES_DIR}/") and path.count("/") == 2
         }
     )
-    return check(found, profile_files, label, options)
+    return found, profile_files
 
 
 def check(

@@ -60,6 +60,8 @@ class Role:
     trust_size: int
     max_session_duration: int | None
     policies: tuple[Attached, ...]
+    trust_document: Any = field(default=None, compare=False)
+    """The trust policy's JSON document."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,12 @@ class Module:
     enrolment_open: frozenset[str] = frozenset()
     """Users the module declares with an open enrolment window (output `enrolment_open`): they,
     and nobody else, may create and enable an MFA device without MFA."""
+    assume_roles: tuple[tuple[str, str], ...] = ()
+    """(provider alias, role ARN) of each provider with an `assume_role` block: the role
+    Terraform assumes to reach that account (accounts.yaml's terraform_role)."""
+    machine_users: frozenset[tuple[str, str]] = frozenset()
+    """(account alias, user name) of the IAM users kept on purpose outside mfagen (output
+    `machine_users`): `mfagen audit --live` lists what their keys can do, and does not fail."""
 
     def group(self, key: str) -> Group:
         return self._groups[key]

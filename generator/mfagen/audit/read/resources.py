@@ -50,6 +50,7 @@ class Reader:
         self.blocks, self.sources = hcl_blocks.read(files)
         self.scope = Scope()
         self.accounts: dict[str, str] = {}
+        self.assume_roles: dict[str, str] = {}
         self.identity = ""
         self.attached: dict[Owner, list[Attached]] = defaultdict(list)
         self.members: dict[str, list[str]] = defaultdict(list)
@@ -83,6 +84,16 @@ class Reader:
                     "the audit reads each provider's account from allowed_account_ids",
                 )
             self.accounts[alias] = ids[0]
+            assume = block.body.get("assume_role", [])
+            if (
+                not isinstance(assume, list)
+                or len(assume) > 1
+                or not all(isinstance(a, dict) for a in assume)
+            ):
+                raise self.scope.fail(f"provider aws.{alias}: one assume_role block at most")
+            if assume:
+                role = self.scope.string(assume[0].get("role_arn"), "assume_role.role_arn")
+                self.assume_roles[alias] = role
         owners = {
             self.account(block)[1]
             for block in self.of("resource", "aws_iam_user", "aws_iam_group", "aws_iam_policy")
@@ -211,7 +222,7 @@ class Reader:
             self.managed(("role", arn), where, policy_arn)
         duration = block.body.get("max_session_duration")
         role = Role(where, key, account, alias, tier, name, path, arn, trust, minified(document),
-                    duration if isinstance(duration, int) else None, ())  # fmt: skip
+                    duration if isinstance(duration, int) else None, (), document)  # fmt: skip
         self.roles.append(role)
         self._role_named.setdefault((name, account), role)
 
@@ -312,4 +323,5 @@ class Reader:
             tuple(self.policies),
             tuple(self.strays),
             frozenset(self.enrolment_open),
+            tuple(sorted(self.assume_roles.items())),
         )

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 
 from mfagen.audit.errors import AuditInputError
 from mfagen.audit.model import Module
 from mfagen.audit.read import links
 from mfagen.audit.read.expressions import Pending
+from mfagen.audit.read.hcl_blocks import Block
 from mfagen.audit.read.resources import Reader
 
 ENROLMENT_OUTPUT = "enrolment_open"
 """The output that declares the users whose enrolment window is open."""
+MACHINE_USERS_OUTPUT = "machine_users"
+"""The output that acknowledges IAM users kept outside mfagen: `<account alias>/<user name>`."""
 
 
 def read(files: Mapping[str, str]) -> Module:
@@ -46,12 +50,29 @@ def read_root(files: Mapping[str, str]) -> Module:
         reader.users_of(block)
     for block in reader.of("resource", *links.LINKS):
         links.link(reader, block)
+    machines: set[tuple[str, str]] = set()
     for block in reader.of("output"):
         if block.labels == (ENROLMENT_OUTPUT,):
             reader.enrolment(block)
+        elif block.labels == (MACHINE_USERS_OUTPUT,):
+            machines.update(_machine_users(reader, block))
     reader.scope.settle()
     links.strays(reader)
-    return reader.module()
+    return replace(reader.module(), machine_users=frozenset(machines))
+
+
+def _machine_users(reader: Reader, block: Block) -> list[tuple[str, str]]:
+    """`output "machine_users"`: (account alias, user name) of each `alias/name` listed."""
+    reader.scope.at(block.file, block.line)
+    found = []
+    for entry in reader.scope.strings(block.body.get("value", []), f"{block.address}.value"):
+        alias, slash, name = entry.partition("/")
+        if not slash or alias not in reader.accounts or not name:
+            raise reader.scope.fail(
+                f"{block.address}: {entry!r} is not <account>/<user name> of a provider's account"
+            )
+        found.append((alias, name))
+    return found
 
 
 def merge(modules: list[Module]) -> Module:
@@ -80,4 +101,6 @@ def merge(modules: list[Module]) -> Module:
         tuple(p for m in modules for p in m.policies),
         tuple(s for m in modules for s in m.strays),
         frozenset(name for m in modules for name in m.enrolment_open),
+        tuple(sorted({pair for m in modules for pair in m.assume_roles})),
+        frozenset(pair for m in modules for pair in m.machine_users),
     )
