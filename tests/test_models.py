@@ -111,8 +111,21 @@ def test_a_number_is_never_an_account_id(value: int) -> None:
     )
 
 
-@pytest.mark.parametrize("value", ["11111111111", "1111111111111", "1111-1111-1111", "", "abc"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "11111111111",
+        "1111111111111",
+        "1111-1111-1111",
+        "",
+        "abc",
+        "\u0661" * 12,  # ARABIC-INDIC DIGIT ONE
+        "\U0001d7ec\u1040\U0001d7ee\ua900\u0cec\u0bef\u1814\u0aee\u0e503\U0001e955\u1a88",
+    ],
+    ids=["11 digits", "13 digits", "dashes", "empty", "letters", "arabic-indic", "mixed scripts"],
+)
 def test_an_account_id_is_exactly_12_digits(value: str) -> None:
+    """ASCII digits only: Python's and pydantic's \\d match any script's digits."""
     assert error(Account, {"id": value})[2] == f"account id {value!r} is not valid"
 
 

@@ -42,7 +42,7 @@ MUTATIONS = settings(
 )
 runner = CliRunner()
 
-REGIONS = ["eu-west-1", "eu-north-1", "us-east-1", "ap-southeast-2", "us-gov-west-1"]
+REGIONS = ["eu-west-1", "eu-north-1", "us-east-1", "ap-southeast-2", "ca-west-1"]
 ACTIONS = ["s3:GetObject", "s3:List*", "ec2:Describe*", "lambda:InvokeFunction", "*"]
 RESOURCES = ["*", "arn:aws:s3:::acme-artifacts/*", "arn:aws:lambda:eu-west-1:111111111111:*"]
 MANAGED = [
@@ -154,7 +154,7 @@ def users(draw: st.DrawFn, tier_names: list[str]) -> dict[str, Any]:
 def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
     accounts = draw(st.lists(account_names, min_size=1, max_size=4, unique=True))
     ids = draw(
-        st.lists(st.from_regex(r"\d{12}", fullmatch=True), min_size=4, max_size=4, unique=True)
+        st.lists(st.from_regex(r"[0-9]{12}", fullmatch=True), min_size=4, max_size=4, unique=True)
     )
     enforce_mfa = draw(st.booleans())
     data: dict[str, Any] = {

@@ -306,7 +306,7 @@ def enrol(
 def init(path: Path, identity_id: str, *, force: bool = False) -> list[Path]:
     """Write the commented starter accounts.yaml, its schema and a .gitignore (tests prove
     the starter validates and renders); return the files written."""
-    if not re.fullmatch(r"\d{12}", identity_id):
+    if not re.fullmatch(r"[0-9]{12}", identity_id):
         raise UsageError(
             f"--identity-id {identity_id!r} is not a 12-digit account id", "e.g. 111111111111"
         )

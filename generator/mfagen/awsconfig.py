@@ -21,7 +21,7 @@ from mfagen import block, iam
 from mfagen.errors import UsageError
 
 SERIAL = re.compile(
-    rf"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{{12}}):mfa"
+    rf"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>[0-9]{{12}}):mfa"
     rf"(?P<path>/(?:{iam.NAME_CHARACTER}+/)*)(?P<name>{iam.NAME_CHARACTER}{{1,{iam.MAX_MFA_DEVICE_NAME}}})"
 )
 

@@ -41,8 +41,8 @@ TRIES = 3
 PICTURE_MODE = 0o600
 ISSUER = "Amazon Web Services"
 """The issuer an authenticator app shows for the account, as AWS's own QR code names it."""
-_CODE = re.compile(r"\d{6}")
-_USER = re.compile(r"arn:aws[a-z-]*:iam::(?P<account>\d{12}):user/(?:.*/)?(?P<name>[^/]+)")
+_CODE = re.compile(r"[0-9]{6}")
+_USER = re.compile(r"arn:aws[a-z-]*:iam::(?P<account>[0-9]{12}):user/(?:.*/)?(?P<name>[^/]+)")
 _WRONG_CODE = ("MultiFactorAuthentication failed", "invalid MFA one time pass code")
 """How STS says that the code of an AssumeRole or GetSessionToken was wrong."""
 

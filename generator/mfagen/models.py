@@ -43,19 +43,19 @@ MIN_MFA_AGE, MAX_MFA_AGE = 60, 129600
 
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 _ORGANIZATION = re.compile(r"[a-z0-9][a-z0-9-]*")
-_ACCOUNT_ID = re.compile(r"\d{12}")
-_REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}")
 """The shape of a region code in every partition (us-gov-west-1, eusc-de-east-1); whether AWS
 has the region is checks.py's question."""
 _ROLE_ARN = re.compile(
-    rf"arn:aws[a-z-]*:iam::\d{{12}}:role/(?:[\x21-\x7e]+/)?{iam.NAME_CHARACTER}{{1,64}}"
+    rf"arn:aws[a-z-]*:iam::[0-9]{{12}}:role/(?:[\x21-\x7e]+/)?{iam.NAME_CHARACTER}{{1,64}}"
 )
 _POLICY_ARN = re.compile(
-    rf"arn:aws[a-z-]*:iam::(?:aws|\d{{12}}):policy/(?:[\x21-\x7e]+/)?{iam.NAME_CHARACTER}+"
+    rf"arn:aws[a-z-]*:iam::(?:aws|[0-9]{{12}}):policy/(?:[\x21-\x7e]+/)?{iam.NAME_CHARACTER}+"
 )
 _ACTION = re.compile(r"\*|[a-z0-9-]+:[A-Za-z0-9*?]+")
 _SID = re.compile(r"[A-Za-z0-9]+")
-_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
 _DESCRIPTION_CHAR = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]")
 
 
@@ -106,7 +106,7 @@ def _duration(value: Any) -> int:
         return value
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return int(text)
         match = _DURATION.fullmatch(text)
         if text and match:
@@ -238,7 +238,7 @@ Duration = Annotated[
         {
             "anyOf": [
                 {"type": "integer", "description": "seconds"},
-                {"type": "string", "pattern": "^(?:\\d+|(?:\\d+h)?(?:\\d+m)?(?:\\d+s)?)$"},
+                {"type": "string", "pattern": "^(?:[0-9]+|(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?)$"},
             ],
             "description": "seconds, or hours/minutes/seconds such as 1h, 90m, 1h30m",
         }

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-_ACCOUNT = re.compile(r"\d{12}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 Normal = tuple[Any, ...]
 
 
