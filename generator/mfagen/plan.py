@@ -40,6 +40,12 @@ class Provider:
     machine_users: tuple[str, ...] = ()
     """IAM users of the account kept outside mfagen, sorted (output `machine_users`)."""
 
+    @property
+    def role_arn_prefix(self) -> str:
+        """The ARN of the account's roles, less their path and name: what the provider assumes
+        instead of `assume_role_arn` when the module's `assume_role_name` variable is set."""
+        return f"arn:aws:iam::{self.account_id}:role/"
+
 
 @dataclass(frozen=True)
 class Role:
@@ -126,6 +132,13 @@ class Module:
     def machine_users(self) -> tuple[str, ...]:
         """`<account>/<user>` of its accounts' machine users (output `machine_users`)."""
         return tuple(f"{p.alias}/{name}" for p in self.providers for name in p.machine_users)
+
+    @property
+    def assume_role_variable(self) -> str | None:
+        """The variable that makes the providers assume another role than their
+        terraform_role (a read-only one, to plan a pull request); None when none assumes one."""
+        assumes = any(provider.assume_role_arn for provider in self.providers)
+        return naming.ASSUME_ROLE_VARIABLE if assumes else None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,15 @@
 # One provider per account. allowed_account_ids stops an apply with the wrong credentials.
 # Endpoints come from the environment (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS) when set.
 
+# Each account's terraform_role applies the module. To plan without its rights (a pull
+# request's plan), pass a read-only role every such account has, by name:
+# terraform plan -var assume_role_name=mfagen-plan (docs/gitops.md).
+variable "assume_role_name" {
+  description = "A role to assume in every account instead of its terraform_role, e.g. a read-only one"
+  type        = string
+  default     = null
+}
+
 provider "aws" {
   alias               = "identity"
   region              = "eu-west-1"
@@ -15,7 +24,7 @@ provider "aws" {
   allowed_account_ids = ["222222222222"]
 
   assume_role {
-    role_arn     = "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"
+    role_arn     = var.assume_role_name == null ? "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole" : "arn:aws:iam::222222222222:role/${var.assume_role_name}"
     session_name = "mfagen"
   }
 }
@@ -26,7 +35,7 @@ provider "aws" {
   allowed_account_ids = ["333333333333"]
 
   assume_role {
-    role_arn     = "arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"
+    role_arn     = var.assume_role_name == null ? "arn:aws:iam::333333333333:role/OrganizationAccountAccessRole" : "arn:aws:iam::333333333333:role/${var.assume_role_name}"
     session_name = "mfagen"
   }
 }

@@ -249,3 +249,22 @@ def test_profile_files_are_checked_against_the_module() -> None:
     messages = {finding.message for finding in audit_files(files, "output").findings}
     assert "a profile file for someone who is no user of the module" in messages
     assert any("no role of the module" in message for message in messages)
+
+
+def test_a_providers_role_is_its_terraform_role_unless_the_variable_has_a_default() -> None:
+    """The audit reads the module as `terraform apply` runs it without -var."""
+    files = rendered("accounts")
+    assert read(files).assume_roles == (
+        ("dev", "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"),
+        ("prod", "arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"),
+    )
+    edited = replace(
+        files, "terraform/providers.tf", "  default     = null\n", '  default     = "mfagen-plan"\n'
+    )
+    assert read(edited).assume_roles == (
+        ("dev", "arn:aws:iam::222222222222:role/mfagen-plan"),
+        ("prod", "arn:aws:iam::333333333333:role/mfagen-plan"),
+    )
+    other = replace(files, "terraform/providers.tf", "var.assume_role_name}", "var.other}")
+    with pytest.raises(AuditInputError, match="cannot evaluate the template"):
+        read(other)

@@ -1,9 +1,11 @@
 """Evaluate the few Terraform expressions mfagen writes, over values read so far.
 
 Supported: literals, `each.key` / `each.value.<attr>`, `local.<name>...`, `aws.<alias>`,
-`<resource type>.<name>[<key>].<attr>`, `toset([...])` / `tolist([...])` and the map
-comprehension `{ for <k>, <v> in <local or resource> : <k or v...> => <k or v...> }`. Anything
-else is an AuditInputError: the audit does not guess what an expression evaluates to.
+`<resource type>.<name>[<key>].<attr>`, `toset([...])` / `tolist([...])`, the map
+comprehension `{ for <k>, <v> in <local or resource> : <k or v...> => <k or v...> }` and the
+providers' choice of role, `var.<name> == null ? "<ARN>" : "<ARN prefix>${var.<name>}"`, with the
+variable's default (the module as `terraform apply` runs it without -var). Anything else is an
+AuditInputError: the audit does not guess what an expression evaluates to.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ _FOR = re.compile(
     rf"\{{\s*for\s+(?P<key>{_NAME})\s*,\s*(?P<value>{_NAME})\s+in\s+(?P<source>[^:\s]+)\s*:"
     r"\s*(?P<out_key>[^=\s]+)\s*=>\s*(?P<out>[^}\s]+)\s*\}"
 )
+_CHOICE = re.compile(
+    rf'\$\{{var\.(?P<name>{_NAME}) == null \? "(?P<then>[^"\\$]*)" : '
+    rf'"(?P<other>[^"\\$]*)\$\{{var\.(?P=name)\}}"\}}'
+)
+"""A provider's role: the literal ARN when the variable is null, else the prefix and its value."""
 _ITEM = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<ref>[^,"\s]+))\s*(?:,|$)')
 
 
@@ -57,6 +64,8 @@ class Scope:
     resources: dict[tuple[str, str], dict[str | None, Mapping[str, Any]]] = field(
         default_factory=dict
     )
+    variables: dict[str, Any] = field(default_factory=dict)
+    """`var.<name>`: each variable's default."""
     """(type, name) -> instance key (None without for_each) -> attributes (name, arn, id)."""
 
     def at(self, file: str, line: int) -> Scope:
@@ -73,13 +82,25 @@ class Scope:
             if isinstance(found, str):
                 return found
             if found is None:
-                raise self.fail(f"cannot evaluate the template {raw!r}")
+                return self._choice(raw)
             return self.expression(found.inside, each)
         if isinstance(raw, list):
             return [self.value(item, each) for item in raw]
         if isinstance(raw, dict):
             return {key: self.value(item, each) for key, item in raw.items()}
         return raw
+
+    def _choice(self, raw: str) -> str:
+        """A provider's role (see _CHOICE), or the template cannot be evaluated."""
+        choice = _CHOICE.fullmatch(raw)
+        if choice is None or choice["name"] not in self.variables:
+            raise self.fail(f"cannot evaluate the template {raw!r}")
+        value = self.variables[choice["name"]]
+        if value is None:
+            return choice["then"]
+        if not isinstance(value, str):
+            raise self.fail(f"variable {choice['name']!r} is not a string")
+        return choice["other"] + value
 
     def string(self, raw: Any, what: str, each: Each | None = None) -> str:
         value = self.value(raw, each)

@@ -5,7 +5,8 @@ figures), and loading its grammar has a cost before the first byte. The files mf
 small, fixed part of HCL: `#` comment lines, blocks with quoted labels, nested blocks without
 labels, one-line attributes (a plain quoted string, a whole number, true/false, a reference
 (`aws_iam_user.user["alice"]` too), a list of plain strings or of references, a one-line map of
-plain strings, `toset([...])`, a one-line map comprehension, an object of those over several lines)
+plain strings, `toset([...])`, a one-line map comprehension, an object of those over several lines,
+`null`, the type `string`, a provider's choice of role `var.x == null ? "..." : "...${var.x}"`)
 and `<<-EOT` heredocs.
 `parse` reads exactly that, line by line, and returns what python-hcl2 returns for it
 (tests/audit/test_hcl_blocks_fast.py checks that on every rendered example and every mutant). Any
@@ -41,6 +42,13 @@ _FOR = re.compile(
 )
 """`{ for k, v in local.x : k => v.attr }`, python-hcl2 gives it as `${{for ... : k => v.attr}}`."""
 _LIST = re.compile(rf"\[(?:{_PLAIN}(?:, {_PLAIN})*)?\]")
+_CHOICE = re.compile(
+    rf'var\.(?P<name>{_NAME}) == null \? "[^"\\$%\x00-\x1f]*" : '
+    rf'"[^"\\$%\x00-\x1f]*\$\{{var\.(?P=name)\}}"'
+)
+"""A provider's role: `var.x == null ? "<ARN>" : "<ARN prefix>${var.x}"`."""
+_KEYWORDS: dict[str, Any] = {"true": True, "false": False, "null": None, "string": "string"}
+"""Bare words as python-hcl2 gives them (`string`: a variable's type)."""
 _TOSET = re.compile(rf"toset\({_LIST.pattern}\)")
 _COMMENT = re.compile(r" *#[^\x00-\x1f]*")
 _HEREDOC = "<<-EOT"
@@ -128,8 +136,8 @@ class _Parser:
             return raw[1:-1]
         if _NUMBER.fullmatch(raw):
             return int(raw)
-        if raw in ("true", "false"):
-            return raw == "true"
+        if raw in _KEYWORDS:
+            return _KEYWORDS[raw]
         if _LIST.fullmatch(raw):
             return [item[1:-1] for item in re.findall(_PLAIN, raw)]
         return _collection(raw)
@@ -162,8 +170,9 @@ def _collection(raw: str) -> Any:
 
 
 def _expression(raw: str) -> str:
-    """A reference, a toset call or a map comprehension, as python-hcl2 gives it."""
-    if _REFERENCE.fullmatch(raw) or _TOSET.fullmatch(raw):
+    """A reference, a toset call, a map comprehension or a provider's choice of role, as
+    python-hcl2 gives it."""
+    if _REFERENCE.fullmatch(raw) or _TOSET.fullmatch(raw) or _CHOICE.fullmatch(raw):
         return f"${{{raw}}}"
     comprehension = _FOR.fullmatch(raw)
     if comprehension is None:

@@ -38,6 +38,8 @@ def read(files: Mapping[str, str]) -> Module:
 def read_root(files: Mapping[str, str]) -> Module:
     """One root module."""
     reader = Reader(files)
+    for block in reader.of("variable"):
+        reader.scope.variables[block.labels[0]] = block.body.get("default")
     reader.providers()
     for kind in links.PRINCIPALS:
         for block in reader.of("resource", kind):

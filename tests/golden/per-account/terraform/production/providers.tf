@@ -3,13 +3,22 @@
 # One provider per account. allowed_account_ids stops an apply with the wrong credentials.
 # Endpoints come from the environment (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS) when set.
 
+# Each account's terraform_role applies the module. To plan without its rights (a pull
+# request's plan), pass a read-only role every such account has, by name:
+# terraform plan -var assume_role_name=mfagen-plan (docs/gitops.md).
+variable "assume_role_name" {
+  description = "A role to assume in every account instead of its terraform_role, e.g. a read-only one"
+  type        = string
+  default     = null
+}
+
 provider "aws" {
   alias               = "production"
   region              = "us-east-2"
   allowed_account_ids = ["432109876543"]
 
   assume_role {
-    role_arn     = "arn:aws:iam::432109876543:role/OrganizationAccountAccessRole"
+    role_arn     = var.assume_role_name == null ? "arn:aws:iam::432109876543:role/OrganizationAccountAccessRole" : "arn:aws:iam::432109876543:role/${var.assume_role_name}"
     session_name = "mfagen"
   }
 }
