@@ -1,8 +1,8 @@
 """The command line: each command turns its options into one core call and an exit code.
 
 Each command imports the core (mfagen.api) when it runs, not when this module loads:
-`mfagen audit` (a pre-commit hook) and `--help` then start without pydantic, Jinja2 and
-PyYAML, which neither needs.
+`mfagen audit` (a pre-commit hook), `mfagen diff` and `--help` then start without pydantic,
+Jinja2 and PyYAML, which none of them needs; the first two call mfagen.audit themselves.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import mfagen
 from mfagen.audit import Limits, audit_folder
 from mfagen.audit import Options as AuditOptions
 from mfagen.audit.checks.report import matrix_part
+from mfagen.audit.diff import diff_folders
 from mfagen.audit.live import JOBS
 from mfagen.errors import ExitCode, MfagenError, UsageError
 from mfagen.reporter import JsonReporter, Reporter
@@ -268,6 +269,41 @@ def _audit_live(
     if not report.complete:
         return ExitCode.BAD_INPUT  # 2: an account could not be read
     return ExitCode.OK if report.ok else ExitCode.DRIFT
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command(short_help="Who gains or loses which role between two output/ folders.")
+def diff(
+    base: Annotated[
+        Path, typer.Argument(help="The output folder before the change (the base branch's).")
+    ],
+    head: Annotated[Path, typer.Argument(help="The output folder after the change.")] = Path(
+        "output"
+    ),
+    output: Annotated[
+        DiffFormat,
+        typer.Option(
+            "--format", help="text for people, markdown for a pull-request comment, json."
+        ),
+    ] = DiffFormat.text,
+) -> None:
+    """State the access changes from BASE to HEAD: roles gained and lost, with their MFA
+    requirement; tiers' roles and console rights; enrolment windows; users added and removed.
+
+    Computed by the audit from the IAM each folder's Terraform creates. Exit 0 whether or not
+    access changed, 2 when a folder is not mfagen output or holds an interrupted render.
+    """
+
+    def action(reporter: Reporter) -> ExitCode:
+        reporter.diffed(diff_folders(base, head), markdown=output is DiffFormat.markdown)
+        return ExitCode.OK
+
+    _run(action, Format.json if output is DiffFormat.json else Format.text)
 
 
 @app.command(short_help="Print one user's ~/.aws/config block.")

@@ -21,6 +21,8 @@ from mfagen.audit.checks.report import (
     summary,
     violations_text,
 )
+from mfagen.audit.diff import AccessDiff
+from mfagen.audit.diff import report as diff_report
 from mfagen.audit.errors import AuditRefusedError
 from mfagen.audit.live import report as live_report
 from mfagen.errors import (
@@ -171,6 +173,12 @@ class Reporter:
                        f"{step.label}{mark}\x1b[K{end}")  # fmt: skip
         self.err.flush()
 
+    def diffed(self, diff: AccessDiff, *, markdown: bool = False) -> None:
+        if markdown:
+            self.out.write(diff_report.markdown(diff))
+        else:
+            self.out.write("\n".join(diff_report.text(diff)) + "\n")
+
     def say(self, text: str) -> None:
         self._say(text)
 
@@ -291,6 +299,9 @@ class JsonReporter(Reporter):
 
     def audited_live(self, report: LiveReport) -> None:
         self._emit(live_report.as_json(report))
+
+    def diffed(self, diff: AccessDiff, *, markdown: bool = False) -> None:  # noqa: ARG002
+        self._emit(diff_report.as_json(diff))
 
     def rendered(self, result: Rendered, out: str) -> None:
         self._emit(
