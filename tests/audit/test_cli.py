@@ -145,6 +145,15 @@ def test_audit_refuses_a_part_it_does_not_hold(
     assert result.stderr == f"mfagen: error: {message.format(out=output)}\n"
 
 
+def test_the_matrix_options_are_not_for_the_live_audit(output: Path) -> None:
+    result = runner.invoke(app, ["audit", str(output), "--live", "--user", "alice"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "mfagen: error: --matrix, --user and --account apply to the audit of the folder, not "
+        "--live\n  hint: with --live, --format json holds the access matrix of what IAM holds\n"
+    )
+
+
 @pytest.mark.parametrize("flags", [[], ["--no-enforce-mfa"]])
 def test_audit_passes_when_the_invariants_hold(output: Path, flags: list[str]) -> None:
     result = runner.invoke(app, ["audit", str(output), *flags])
