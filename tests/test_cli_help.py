@@ -13,7 +13,8 @@ def test_every_command_summary_is_shown_whole() -> None:
     commands = result.output.split("Commands:\n", 1)[1].splitlines()
     shown = [line.split(None, 1) for line in commands if line.strip()]
     assert [name for name, _ in shown] == [
-        "validate", "render", "audit", "profile", "install-profile", "enrol", "schema", "init",
+        "validate", "render", "audit", "diff", "profile", "install-profile", "enrol", "schema",
+        "init",
     ]  # fmt: skip
     for name, summary in shown:
         assert not summary.endswith("..."), f"{name}: {summary}"

@@ -23,9 +23,9 @@ def _runs(workflow: dict[str, Any]) -> list[str]:
     ]
 
 
-def test_the_ci_example_is_a_workflow_with_a_check_and_a_plan() -> None:
+def test_the_ci_example_is_a_workflow_with_a_check_a_diff_and_a_plan() -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
-    assert set(workflow["jobs"]) == {"check", "plan"}
+    assert set(workflow["jobs"]) == {"check", "diff", "plan"}
     assert workflow["jobs"]["plan"]["needs"] == "check"
     runs = _runs(workflow)
     assert any(line.startswith("mfagen render") and "--check" in line for line in runs)
@@ -39,13 +39,26 @@ def test_the_ci_example_names_commands_and_options_that_exist() -> None:
     assert isinstance(group, typer.core.TyperGroup)
     workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     calls = [shlex.split(line) for line in _runs(workflow) if line.startswith("mfagen ")]
-    assert len(calls) == 3
+    assert len(calls) == 5
     for _, name, *args in calls:
         command = group.commands[name]
         options = {opt for param in command.params for opt in getattr(param, "opts", [])}
         for arg in args:
             if arg.startswith("-"):
                 assert arg in options, f"mfagen {name} has no option {arg}"
+
+
+def test_the_ci_example_comments_the_diff_on_every_pull_request() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as true
+    job = workflow["jobs"]["diff"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert job["permissions"]["pull-requests"] == "write"
+    runs = _runs({"jobs": {"diff": job}})
+    assert "mfagen diff base/output output --format markdown > access-changes.md" in runs
+    comment = job["steps"][-1]
+    assert comment["uses"].startswith("marocchino/sticky-pull-request-comment@")
+    assert comment["with"]["path"] == "access-changes.md"
 
 
 def test_the_example_module_paths_exist_once_rendered() -> None:

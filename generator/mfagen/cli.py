@@ -1,8 +1,8 @@
 """The command line: each command turns its options into one core call and an exit code.
 
 Each command imports the core (mfagen.api) when it runs, not when this module loads:
-`mfagen audit` (a pre-commit hook) and `--help` then start without pydantic, Jinja2 and
-PyYAML, which neither needs.
+`mfagen audit` (a pre-commit hook), `mfagen diff` and `--help` then start without pydantic,
+Jinja2 and PyYAML, which none of them needs; the first two call mfagen.audit themselves.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import typer
 import mfagen
 from mfagen.audit import Limits, audit_folder
 from mfagen.audit import Options as AuditOptions
+from mfagen.audit.checks.report import matrix_part
+from mfagen.audit.diff import diff_folders
 from mfagen.audit.live import JOBS
 from mfagen.errors import ExitCode, MfagenError, UsageError
 from mfagen.reporter import JsonReporter, Reporter
@@ -204,10 +206,31 @@ def audit(
     jobs: Annotated[
         int, typer.Option("--jobs", min=1, max=64, help="With --live: accounts read at a time.")
     ] = JOBS,
+    matrix: Annotated[
+        bool,
+        typer.Option("--matrix", help="Also print the access matrix: every user's roles."),
+    ] = False,
+    users: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--user", metavar="NAME", help="Print the access matrix of this user (repeatable)."
+        ),
+    ] = None,
+    accounts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--account",
+            metavar="NAME",
+            help="Print the access matrix in this account (repeatable; with --user, theirs).",
+        ),
+    ] = None,
     output: FormatOpt = Format.text,
     **limits: int,
 ) -> None:
     """Prove mfagen's security invariants on the committed Terraform; exit 1 on a violation.
+
+    Prints the verdict, the counts and every violation; the access matrix with --matrix, or a
+    part of it with --user and --account. --format json holds all of it.
 
     With --live, on what IAM holds: exit 1 on a violation, drift or an outside user whose keys
     reach more, 2 when an account cannot be read (the others are still audited).
@@ -215,12 +238,20 @@ def audit(
     options = AuditOptions(Limits(**limits), enforce_mfa=not no_enforce_mfa)
 
     def action(reporter: Reporter) -> ExitCode:
+        wanted = matrix or users or accounts
         if live:
+            if wanted:
+                raise UsageError(
+                    "--matrix, --user and --account apply to the audit of the folder, not --live",
+                    "with --live, --format json holds the access matrix of what IAM holds",
+                )
             return _audit_live(reporter, folder, options, role_name, jobs)
         if role_name is not None:
             raise UsageError("--role-name applies to --live only", "add --live")
         report = audit_folder(folder, options)
-        reporter.audited(report)
+        reporter.audited(
+            report, matrix_part(report, users or (), accounts or ()) if wanted else None
+        )
         return ExitCode.OK if report.ok else ExitCode.DRIFT  # 1: a failed audit
 
     _run(action, output)
@@ -238,6 +269,41 @@ def _audit_live(
     if not report.complete:
         return ExitCode.BAD_INPUT  # 2: an account could not be read
     return ExitCode.OK if report.ok else ExitCode.DRIFT
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command(short_help="Who gains or loses which role between two output/ folders.")
+def diff(
+    base: Annotated[
+        Path, typer.Argument(help="The output folder before the change (the base branch's).")
+    ],
+    head: Annotated[Path, typer.Argument(help="The output folder after the change.")] = Path(
+        "output"
+    ),
+    output: Annotated[
+        DiffFormat,
+        typer.Option(
+            "--format", help="text for people, markdown for a pull-request comment, json."
+        ),
+    ] = DiffFormat.text,
+) -> None:
+    """State the access changes from BASE to HEAD: roles gained and lost, with their MFA
+    requirement; tiers' roles and console rights; enrolment windows; users added and removed.
+
+    Computed by the audit from the IAM each folder's Terraform creates. Exit 0 whether or not
+    access changed, 2 when a folder is not mfagen output or holds an interrupted render.
+    """
+
+    def action(reporter: Reporter) -> ExitCode:
+        reporter.diffed(diff_folders(base, head), markdown=output is DiffFormat.markdown)
+        return ExitCode.OK
+
+    _run(action, Format.json if output is DiffFormat.json else Format.text)
 
 
 @app.command(short_help="Print one user's ~/.aws/config block.")

@@ -12,7 +12,17 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mfagen.audit import AuditReport
-from mfagen.audit.checks.report import as_json, matrix_text, summary, violations_text
+from mfagen.audit.checks.report import (
+    MATRIX_HINT,
+    Matrix,
+    as_json,
+    headline,
+    matrix_text,
+    summary,
+    violations_text,
+)
+from mfagen.audit.diff import AccessDiff
+from mfagen.audit.diff import report as diff_report
 from mfagen.audit.errors import AuditRefusedError
 from mfagen.audit.live import report as live_report
 from mfagen.errors import (
@@ -130,10 +140,12 @@ class Reporter:
         if result.created:
             self._say("now ask your admin to close your enrolment window (`enrolment: open`)")
 
-    def audited(self, report: AuditReport) -> None:
-        # one write: the matrix has a line per user and role
-        lines = [*matrix_text(report), *violations_text(report), summary(report)]
-        self.out.write("\n".join(lines) + "\n")
+    def audited(self, report: AuditReport, matrix: Matrix | None = None) -> None:
+        """The verdict and counts, the violations, then the access matrix (or `matrix`, a
+        part of it) when asked for, else how to ask for it."""
+        lines = [headline(report), *violations_text(report)]
+        lines += [MATRIX_HINT] if matrix is None else matrix_text(report, matrix)
+        self.out.write("\n".join(lines) + "\n")  # one write: a matrix has a line per cell
         if not report.ok:
             self._complain(f"mfagen: audit failed: {summary(report)}")
 
@@ -160,6 +172,12 @@ class Reporter:
         self.err.write(f"\rmfagen: reading IAM: {step.done}/{step.total} accounts, "
                        f"{step.label}{mark}\x1b[K{end}")  # fmt: skip
         self.err.flush()
+
+    def diffed(self, diff: AccessDiff, *, markdown: bool = False) -> None:
+        if markdown:
+            self.out.write(diff_report.markdown(diff))
+        else:
+            self.out.write("\n".join(diff_report.text(diff)) + "\n")
 
     def say(self, text: str) -> None:
         self._say(text)
@@ -276,11 +294,14 @@ class JsonReporter(Reporter):
             }
         )
 
-    def audited(self, report: AuditReport) -> None:
-        self._emit(as_json(report))
+    def audited(self, report: AuditReport, matrix: Matrix | None = None) -> None:  # noqa: ARG002
+        self._emit(as_json(report))  # the whole matrix, whatever part the text would show
 
     def audited_live(self, report: LiveReport) -> None:
         self._emit(live_report.as_json(report))
+
+    def diffed(self, diff: AccessDiff, *, markdown: bool = False) -> None:  # noqa: ARG002
+        self._emit(diff_report.as_json(diff))
 
     def rendered(self, result: Rendered, out: str) -> None:
         self._emit(

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mfagen import transaction
+from mfagen.audit.checks.report import MATRIX_HINT
 from mfagen.cli import app
 from tests.helpers import ROOT, minimal, write_config
 
@@ -42,22 +43,16 @@ def broken(tmp_path: Path) -> Path:
 DEV = "terraform/account_dev.tf"
 
 
-def test_audit_reports_the_matrix_and_fails_on_a_violation(broken: Path) -> None:
+def test_audit_reports_the_verdict_then_the_violations(broken: Path) -> None:
     result = runner.invoke(app, ["audit", str(broken), "--no-enforce-mfa"])
     assert result.exit_code == 1, result.output
-    assert result.stdout.startswith(
-        "access: who may assume which role (with MFA: a fresh MFA code; without: long-term keys\n"
-        "alone; too old: an MFA code older than the trust's maximum age, '-' when it sets none;\n"
-        "NOT A MEMBER: the user is not in the role's tier)\n"
-        "    account   tier      with MFA  without  too old\n"
+    first, second, *_ = result.stdout.splitlines()
+    assert re.fullmatch(
+        rf"{re.escape(str(broken))}: audit failed, \d+ violations: 4 users, 5 tiers, 3 accounts, "
+        r"11 roles, 1 enrolment window open \(dave\)",
+        first,
     )
-    # alice's console AdministratorAccess lets her call sts:AssumeRole on anything: the negated
-    # trusts now admit her to the other tiers' roles in dev, and no longer to her own
-    assert (
-        "  alice  (enrolment window closed)\n"
-        "    dev       admin     no        no       no\n"
-        "    dev       data-eng  yes       no       no       NOT A MEMBER\n" in result.stdout
-    )
+    assert second.startswith("violation (invariant ")
     assert (
         "violation (invariant 2: a tier role trusts only its tier's members) "
         "[bob, carol.smith@acme, dave]: "
@@ -71,6 +66,8 @@ def test_audit_reports_the_matrix_and_fails_on_a_violation(broken: Path) -> None
         "arn:aws:iam::222222222222:role/mfa/AdminMFARole (tier admin) admits a user of the "
         "identity account who is not in the file\n" in result.stdout
     )
+    assert result.stdout.endswith(f"\n{MATRIX_HINT}\n")
+    assert "NOT A MEMBER" not in result.stdout
     assert re.fullmatch(
         rf"mfagen: audit failed: {re.escape(str(broken))}: 4 users, 5 tiers, 3 accounts, "
         r"11 roles: \d+ violations\n",
@@ -78,12 +75,92 @@ def test_audit_reports_the_matrix_and_fails_on_a_violation(broken: Path) -> None
     )
 
 
+def test_audit_prints_the_matrix_after_the_violations_on_request(broken: Path) -> None:
+    result = runner.invoke(app, ["audit", str(broken), "--no-enforce-mfa", "--matrix"])
+    assert result.exit_code == 1, result.output
+    violations, matrix = result.stdout.split("access: who may assume which role", 1)
+    assert "violation (invariant 2" in violations
+    assert "violation" not in matrix
+    assert matrix.startswith(
+        " (with MFA: a fresh MFA code; without: long-term keys\n"
+        "alone; too old: an MFA code older than the trust's maximum age, '-' when it sets none;\n"
+        "NOT A MEMBER: the user is not in the role's tier)\n"
+        "    account   tier      with MFA  without  too old\n"
+    )
+    # alice's console AdministratorAccess lets her call sts:AssumeRole on anything: the negated
+    # trusts now admit her to the other tiers' roles in dev, and no longer to her own
+    assert (
+        "  alice  (enrolment window closed)\n"
+        "    dev       admin     no        no       no\n"
+        "    dev       data-eng  yes       no       no       NOT A MEMBER\n" in matrix
+    )
+    assert "  dave  (enrolment window open)\n    (no role)\n" in matrix
+
+
+def test_audit_prints_a_part_of_the_matrix(output: Path) -> None:
+    result = runner.invoke(app, ["audit", str(output), "--user", "bob", "--account", "dev"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-4:] == [
+        "    account  tier      with MFA  without  too old",
+        "  bob  (enrolment window closed)",
+        "    dev      deployer  yes       no       no",
+        "    dev      s3        yes       no       no",
+    ]
+    in_prod = runner.invoke(app, ["audit", str(output), "--account", "prod"]).stdout
+    assert [line for line in in_prod.splitlines() if line.startswith("  ")] == [
+        "    account  tier      with MFA  without  too old",
+        "  alice  (enrolment window closed)",
+        "    prod     admin     yes       no       no",
+        "  bob  (enrolment window closed)",
+        "    prod     deployer  yes       no       no",
+        "    prod     s3        yes       no       no",
+        "  carol.smith@acme  (enrolment window closed)",
+        "    prod     readonly  yes       no       no",
+    ]
+    users = runner.invoke(app, ["audit", str(output), "--user", "dave", "--user", "alice"])
+    assert [line for line in users.stdout.splitlines() if line.startswith("  ")] == [
+        "    account   tier   with MFA  without  too old",
+        "  dave  (enrolment window open)",
+        "    (no role)",
+        "  alice  (enrolment window closed)",
+        "    dev       admin  yes       no       no",
+        "    identity  admin  yes       no       no",
+        "    prod      admin  yes       no       no",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "message"),
+    [
+        ("--user", "alise", "no user 'alise' in {out}\n  hint: did you mean 'alice'?"),
+        ("--account", "staging",
+         "no account 'staging' in {out}\n  hint: expected one of 'dev', 'identity', 'prod'"),
+    ],
+)  # fmt: skip
+def test_audit_refuses_a_part_it_does_not_hold(
+    output: Path, flag: str, name: str, message: str
+) -> None:
+    result = runner.invoke(app, ["audit", str(output), flag, name])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"mfagen: error: {message.format(out=output)}\n"
+
+
+def test_the_matrix_options_are_not_for_the_live_audit(output: Path) -> None:
+    result = runner.invoke(app, ["audit", str(output), "--live", "--user", "alice"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "mfagen: error: --matrix, --user and --account apply to the audit of the folder, not "
+        "--live\n  hint: with --live, --format json holds the access matrix of what IAM holds\n"
+    )
+
+
 @pytest.mark.parametrize("flags", [[], ["--no-enforce-mfa"]])
 def test_audit_passes_when_the_invariants_hold(output: Path, flags: list[str]) -> None:
     result = runner.invoke(app, ["audit", str(output), *flags])
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith(
-        f"{output}: 4 users, 5 tiers, 3 accounts, 11 roles: all invariants hold\n"
+    assert result.stdout == (
+        f"{output}: all invariants hold: 4 users, 5 tiers, 3 accounts, 11 roles, "
+        f"1 enrolment window open (dave)\n{MATRIX_HINT}\n"
     )
     assert result.stderr == ""
 
@@ -92,8 +169,8 @@ def test_audit_defaults_to_output(output: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(output.parent)
     result = runner.invoke(app, ["audit"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith(
-        "output: 4 users, 5 tiers, 3 accounts, 11 roles: all invariants hold\n"
+    assert result.stdout.startswith(
+        "output: all invariants hold: 4 users, 5 tiers, 3 accounts, 11 roles, "
     )
 
 
@@ -102,11 +179,13 @@ def test_the_committed_output_holds() -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_audit_json(broken: Path) -> None:
-    result = runner.invoke(app, ["audit", str(broken), "--format", "json"])
+@pytest.mark.parametrize("flags", [[], ["--user", "bob", "--account", "prod"]])
+def test_audit_json(broken: Path, flags: list[str]) -> None:
+    result = runner.invoke(app, ["audit", str(broken), "--format", "json", *flags])
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
     assert data["ok"] is False
+    assert list(data["matrix"]) == ["alice", "bob", "carol.smith@acme", "dave"]  # all of it
     assert data["matrix"]["alice"][0] == {
         "account": "dev",
         "tier": "admin",

@@ -87,6 +87,10 @@ class User:
     policies: tuple[Attached, ...]
     created: bool
     """False when the module manages only the user's memberships (create_users: false)."""
+    force_destroy: bool = False
+    """Whether removing the user from the module deletes it with its access keys, MFA devices
+    and other credentials (`force_destroy`); without it `terraform apply` fails while any
+    remain."""
 
 
 @dataclass(frozen=True)

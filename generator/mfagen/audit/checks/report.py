@@ -1,17 +1,18 @@
 """The audit's result as data: the access matrix and the violations, each with its evidence.
 
 Checks report one finding per subject; `merge` folds findings that differ only in subject
-(the same gap for many users) into one with every subject listed. `as_json` and `as_text`
-lay the report out; the reporter prints them.
+(the same gap for many users) into one with every subject listed. `as_json`, `headline`,
+`violations_text` and `matrix_text` lay the report out; the reporter prints them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mfagen.audit.policy.evaluate import Decision, StatementRef
+from mfagen.errors import UsageError
 from mfagen.wording import count, listed
 
 INVARIANTS = {
@@ -189,9 +190,45 @@ MATRIX_LEGEND = (
 _COLUMNS = ("account", "tier", "with MFA", "without", "too old")
 
 
-def matrix_text(report: AuditReport) -> list[str]:
-    """The matrix as aligned columns under one header, each user's rows below their name."""
-    cells = [c for _, row in report.matrix for c in row]
+Matrix = tuple[tuple[str, tuple[Cell, ...]], ...]
+"""(user, their cells) for some users: the whole matrix or a part of it."""
+
+MATRIX_HINT = (
+    "the access matrix: --matrix, or --user NAME / --account NAME for a part of it; "
+    "--format json holds all of it"
+)
+
+
+def matrix_part(
+    report: AuditReport, users: Sequence[str] = (), accounts: Sequence[str] = ()
+) -> Matrix:
+    """The rows of `users` (every user when none), with their cells in `accounts` (every
+    account when none). With `accounts`, users who have no cell there are left out.
+    UsageError names a user or account the report does not hold."""
+    rows = dict(report.matrix)
+    _known(report, "user", users, set(rows))
+    _known(report, "account", accounts, {alias for alias, _ in report.accounts})
+    chosen = [(user, rows[user]) for user in dict.fromkeys(users)] if users else report.matrix
+    if not accounts:
+        return tuple(chosen)
+    places = set(accounts)
+    part = ((user, tuple(c for c in cells if c.account in places)) for user, cells in chosen)
+    return tuple((user, cells) for user, cells in part if cells or users)
+
+
+def _known(report: AuditReport, what: str, names: Sequence[str], choices: set[str]) -> None:
+    for name in names:
+        if name not in choices:
+            from mfagen.checks import did_you_mean  # noqa: PLC0415 - pydantic, on error only
+
+            raise UsageError(f"no {what} {name!r} in {report.folder}", did_you_mean(name, choices))
+
+
+def matrix_text(report: AuditReport, rows: Matrix | None = None) -> list[str]:
+    """The matrix (or `rows` of it) as aligned columns under one header, each user's rows
+    below their name."""
+    rows = report.matrix if rows is None else rows
+    cells = [c for _, row in rows for c in row]
     widths = [
         max([len(_COLUMNS[0]), *(len(c.account) for c in cells)]),
         max([len(_COLUMNS[1]), *(len(c.tier) for c in cells)]),
@@ -202,10 +239,10 @@ def matrix_text(report: AuditReport) -> list[str]:
         return "    " + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))
 
     lines = [*MATRIX_LEGEND, row(_COLUMNS).rstrip()]
-    for user, user_cells in report.matrix:
+    for user, user_cells in rows:
         lines.append(f"  {user}  (enrolment window {report.window(user)})")
         if not user_cells:
-            lines.append("    (no tier)")
+            lines.append("    (no role)")
         for c in user_cells:
             values = (c.account, c.tier, _yes(c.with_mfa), _yes(c.without_mfa), _yes(c.too_old))
             mark = "" if c.member else "  NOT A MEMBER"
@@ -228,6 +265,22 @@ def violations_text(report: AuditReport, *, shown: int = 5) -> list[str]:
         lines.append(f"violation ({label(finding.invariant)}){who}: {finding.message}")
         lines.extend(f"    {e.describe()}" for e in finding.evidence)
     return lines
+
+
+def headline(report: AuditReport) -> str:
+    """The verdict and the counts: `output: all invariants hold: 4 users, 5 tiers, ...`."""
+    verdict = (
+        "all invariants hold"
+        if report.ok
+        else f"audit failed, {count(len(report.findings), 'violation')}"
+    )
+    opened = [user for user, _ in report.matrix if user in report.enrolment_open]
+    windows = f"{count(len(opened), 'enrolment window')} open"
+    return (
+        f"{report.folder}: {verdict}: {count(len(report.matrix), 'user')}, "
+        f"{count(len(report.tiers), 'tier')}, {count(len(report.accounts), 'account')}, "
+        f"{count(report.roles, 'role')}, {windows}" + (f" ({listed(opened)})" if opened else "")
+    )
 
 
 def summary(report: AuditReport) -> str:

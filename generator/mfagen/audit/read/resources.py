@@ -256,7 +256,12 @@ class Reader:
             address = block.address if key is None else f'{block.address}["{key}"]'
             where = Location(file, line, address)
             pairs = tuple(sorted((str(k), str(v)) for k, v in tags.items()))
-            self.users[name] = User(where, name, path, arn, pairs, (), (), created=True)
+            destroy = self.scope.value(block.body.get("force_destroy", False), each)
+            if not isinstance(destroy, bool):
+                raise self.scope.fail(f"{block.address}.force_destroy is not true or false")
+            self.users[name] = User(
+                where, name, path, arn, pairs, (), (), created=True, force_destroy=destroy
+            )
             instances[key] = {"name": name, "arn": arn, "id": name}
         self.scope.resources[("aws_iam_user", block.labels[1])] = instances
 
