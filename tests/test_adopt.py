@@ -398,9 +398,12 @@ def test_only_read_only_calls_are_possible() -> None:
     [
         (
             ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetRole"),
-            "account main (123456789012): GetRole refused: AccessDenied: no",
+            "account main (123456789012): GetRole refused: AccessDenied: no, nothing written",
         ),
-        (NoCredentialsError(), "account main (123456789012): no AWS credentials found"),
+        (
+            NoCredentialsError(),
+            "account main (123456789012): no AWS credentials found, nothing written",
+        ),
     ],
 )
 def test_aws_errors_become_an_aws_error_naming_the_account(
@@ -517,7 +520,7 @@ def test_cli_reports_the_imports_on_stdout_and_the_leftovers_on_stderr(
         "  aws_iam_group.tier_admin = AdminMFAGroup",
         "  aws_iam_group.tier_s3 = S3MFAGroup",
     ]
-    assert result.stdout.splitlines()[-1] == "output: wrote 9 files, removed 0 stale files"
+    assert result.stdout.splitlines()[-1] == "output: wrote 8 files, removed 0 stale files"
     assert result.stderr.splitlines()[:2] == [
         f"adopt: warning: main: role {role}: {TRUST_REPLACED}"
         for role in ("AdminMFARole", "S3MFARole")

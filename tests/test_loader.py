@@ -423,7 +423,7 @@ def test_load_file_names_the_path(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         loader.load_file(tmp_path / "nope.yaml")
-    assert caught.value.problems == [
+    assert caught.value.problems == (
         Problem(
             str(tmp_path / "nope.yaml"),
             1,
@@ -431,8 +431,8 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
             "(file)",
             "no such file",
             "check the path, or pass the accounts file: mfagen validate PATH",
-        )
-    ]
+        ),
+    )
 
 
 def test_a_folder_is_not_readable(tmp_path: Path) -> None:

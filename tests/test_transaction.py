@@ -539,7 +539,7 @@ def test_a_finished_folder_passes_and_an_unfinished_one_is_refused_with_what_to_
             "render from its journal (.mfagen-journal), then renders as usual"
         ),
     )
-    assert UnfinishedRenderError(str(out), "", "").exit_code == 2
+    assert UnfinishedRenderError("", "", str(out)).exit_code == 2
 
 
 def test_a_render_finishes_an_interrupted_one_before_its_own_checks_read_the_folder(

@@ -134,7 +134,7 @@ def session_clients() -> ClientFactory:
         if caller["Account"] != provider.account_id:
             raise AwsError(
                 f"account {provider.alias} is {provider.account_id}, but the AWS credentials "
-                f"act in {caller['Account']} as {caller['Arn']}",
+                f"act in {caller['Account']} as {caller['Arn']}, nothing written",
                 "use the identity account's credentials, as for `terraform apply`",
             )
         client: IamClient = current.client("iam", region_name=provider.region)
@@ -352,10 +352,11 @@ def _aws_errors(provider: Provider) -> Iterator[None]:
     try:
         yield
     except NoCredentialsError:
-        raise AwsError(f"{where}: no AWS credentials found", hint) from None
+        raise AwsError(f"{where}: no AWS credentials found, nothing written", hint) from None
     except ClientError as error:
         details = error.response.get("Error", {})
         message = f"{details.get('Code')}: {details.get('Message')}"
-        raise AwsError(f"{where}: {error.operation_name} refused: {message}", hint) from None
+        refused = f"{where}: {error.operation_name} refused: {message}, nothing written"
+        raise AwsError(refused, hint) from None
     except BotoCoreError as error:
-        raise AwsError(f"{where}: {error}", hint) from None
+        raise AwsError(f"{where}: {error}, nothing written", hint) from None

@@ -138,7 +138,7 @@ def find_existing(built: plan.Plan) -> Adoption:
         from mfagen import adopt  # noqa: PLC0415 - boto3 is optional, only --adopt needs it
     except ModuleNotFoundError as error:
         raise AwsError(
-            f"--adopt needs boto3, which is not installed ({error})",
+            f"--adopt needs boto3, which is not installed ({error}), nothing written",
             "pip install 'mfagen[aws]'",
         ) from None
     return adopt.find(built, adopt.session_clients())

@@ -52,7 +52,7 @@ def read_file(path: Path) -> Block:
     except IsADirectoryError:
         raise UsageError(f"{path} is a folder, not a profile file", EXPECTED) from None
     except OSError as exc:
-        raise OutputError(str(path), f"cannot read: {exc.strerror}") from None
+        raise OutputError(f"cannot read: {exc.strerror}", "", str(path)) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from mfagen.wording import listed
 
@@ -36,9 +37,34 @@ class Problem:
 
 
 class MfagenError(Exception):
-    """Base of every error mfagen reports to its user."""
+    """Base of every error mfagen reports to its user: what is wrong, how to fix it, and
+    where (a file or folder), each a plain string. The reporter lays them out alike; a
+    subclass adds only what differs: its exit code, positioned problems, details shown first.
+    """
 
     exit_code = ExitCode.BAD_INPUT
+    problems: tuple[Problem, ...] = ()
+    """Problems in accounts.yaml, each with its position (ConfigError), shown instead."""
+    warnings: tuple[Problem, ...] = ()
+
+    def __init__(self, message: str, hint: str = "", path: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+    @property
+    def where(self) -> str | None:
+        """Where the problem is, as the message starts: the path (and line, if known)."""
+        return self.path
+
+    def details(self) -> tuple[str, ...]:
+        """Lines shown before the message (a refused render's violations)."""
+        return ()
+
+    def data(self) -> dict[str, Any]:
+        """What `--format json` adds to the error (a refused render's audit)."""
+        return {}
 
 
 class ConfigError(MfagenError):
@@ -46,7 +72,7 @@ class ConfigError(MfagenError):
     and the warnings the same file deserves (shown with them, not after the fix)."""
 
     def __init__(self, problems: list[Problem], warnings: Iterable[Problem] = ()) -> None:
-        self.problems = sorted(problems, key=Problem.sort_key)
+        self.problems = tuple(sorted(problems, key=Problem.sort_key))
         self.warnings = tuple(sorted(warnings, key=Problem.sort_key))
         first = self.problems[0] if self.problems else None
         super().__init__(first.message if first else "invalid configuration")
@@ -55,60 +81,32 @@ class ConfigError(MfagenError):
 class UsageError(MfagenError):
     """A command-line argument names something that does not exist (a user, a folder)."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(message)
-
 
 class LockoutError(MfagenError):
     """A render would remove the last way any user has to an admin role in the identity account."""
 
     def __init__(self, out: str, before: tuple[str, ...]) -> None:
-        self.path = out
         self.before = before
-        self.message = (
+        super().__init__(
             "this render removes the last admin path into the identity account "
-            f"(now: {listed(before)}); nothing written"
+            f"(now: {listed(before)}); nothing written",
+            "keep a backup admin, or pass --allow-lockout if you really mean it",
+            out,
         )
-        self.hint = "keep a backup admin, or pass --allow-lockout if you really mean it"
-        super().__init__(self.message)
 
 
 class OutputError(MfagenError):
     """The output folder cannot be written as asked, and nothing was changed."""
-
-    def __init__(self, path: str, message: str, hint: str = "") -> None:
-        self.path = path
-        self.message = message
-        self.hint = hint
-        super().__init__(f"{path}: {message}")
 
 
 class UnfinishedRenderError(MfagenError):
     """An output folder holds an interrupted render: a reader gives no verdict on it (see
     transaction.refuse_unfinished)."""
 
-    def __init__(self, path: str, message: str, hint: str = "") -> None:
-        self.path = path
-        self.message = message
-        self.hint = hint
-        super().__init__(f"{path}: {message}")
-
 
 class AwsError(MfagenError):
-    """A look-up in AWS failed (no credentials, access denied, wrong account): nothing written."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(message)
+    """A look-up in AWS failed (no credentials, access denied, wrong account)."""
 
 
 class EnrolError(MfagenError):
     """`mfagen enrol` stopped (no keys, a closed window, codes refused): no device left behind."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(message)

@@ -89,7 +89,7 @@ def _read(path: Path) -> bytes:
     except IsADirectoryError:
         raise UsageError(f"{path} is a folder, not an AWS config file") from None
     except OSError as exc:
-        raise OutputError(str(path), f"cannot read: {exc.strerror}") from None
+        raise OutputError(f"cannot read: {exc.strerror}", "", str(path)) from None
 
 
 def _find_block(lines: list[bytes], begin: bytes, end: bytes, path: Path) -> tuple[int, int] | None:
@@ -100,9 +100,9 @@ def _find_block(lines: list[bytes], begin: bytes, end: bytes, path: Path) -> tup
         return None
     if len(starts) != 1 or len(stops) != 1 or stops[0] < starts[0]:
         raise OutputError(
-            str(path),
             f"the mfagen block markers are broken ({len(starts)} start, {len(stops)} end)",
             f"repair or remove the lines '{begin.decode()}' and '{end.decode()}' by hand",
+            str(path),
         )
     return starts[0], stops[0] + 1
 
@@ -118,10 +118,10 @@ def _refuse_clashes(
         match = blocks.SECTION.match(line)
         if match and match["name"].decode("utf-8", "replace") in wanted:
             raise OutputError(
-                str(path),
                 f"profile {match['name'].decode()!r} is already defined on line {number}, "
                 "outside mfagen's block",
                 "rename or remove that profile, then install again",
+                str(path),
             )
 
 
@@ -144,4 +144,4 @@ def _replace(path: Path, content: bytes, mode: int) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         atomic.write(path, content, mode=mode)
     except OSError as exc:
-        raise OutputError(str(path), f"cannot write: {exc.strerror}") from None
+        raise OutputError(f"cannot write: {exc.strerror}", "", str(path)) from None

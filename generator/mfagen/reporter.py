@@ -23,18 +23,10 @@ from mfagen.audit.checks.report import (
 )
 from mfagen.audit.diff import AccessDiff
 from mfagen.audit.diff import report as diff_report
-from mfagen.audit.errors import AuditRefusedError
 from mfagen.audit.live import report as live_report
 from mfagen.errors import (
-    AwsError,
-    ConfigError,
-    EnrolError,
-    LockoutError,
     MfagenError,
-    OutputError,
     Problem,
-    UnfinishedRenderError,
-    UsageError,
 )
 from mfagen.wording import count
 
@@ -186,32 +178,19 @@ class Reporter:
         self.out.write(text)
 
     def error(self, error: MfagenError) -> None:
-        if isinstance(error, ConfigError):
+        for line in error.details():
+            self._complain(line)
+        if error.problems:
             self.problems(error.problems, "error")
             self.problems(error.warnings, "warning")
             said = [count(len(error.problems), "error")]
             said += [count(len(error.warnings), "warning")] if error.warnings else []
             self._complain(f"mfagen: {', '.join(said)}, nothing written")
-        elif isinstance(error, AwsError):
-            self._complain(f"mfagen: error: {error.message}, nothing written")
+            return
+        where = f"{error.where}: " if error.where else ""
+        self._complain(f"mfagen: error: {where}{error.message}")
+        if error.hint:
             self._complain(f"  hint: {error.hint}")
-        elif isinstance(error, EnrolError):
-            self._complain(f"mfagen: error: {error.message}")
-            if error.hint:
-                self._complain(f"  hint: {error.hint}")
-        elif isinstance(
-            error,
-            OutputError | UsageError | LockoutError | AuditRefusedError | UnfinishedRenderError,
-        ):
-            if isinstance(error, AuditRefusedError):
-                for line in violations_text(error.report):
-                    self._complain(line)
-            prefix = "" if isinstance(error, UsageError) else f"{error.path}: "
-            self._complain(f"mfagen: error: {prefix}{error.message}")
-            if error.hint:
-                self._complain(f"  hint: {error.hint}")
-        else:
-            self._complain(f"mfagen: error: {error}")
 
     def bug(self, error: BaseException) -> None:
         self._complain(
@@ -318,22 +297,19 @@ class JsonReporter(Reporter):
 
     def error(self, error: MfagenError) -> None:
         extra: dict[str, Any] = {}
-        if isinstance(error, ConfigError):
+        if error.problems:
             errors = [problem_data(p, "error") for p in error.problems]
             extra["warnings"] = [problem_data(p, "warning") for p in error.warnings]
         else:
             errors = [
                 {
                     "severity": "error",
-                    "path": getattr(error, "path", None),
-                    "message": getattr(error, "message", str(error)),
-                    "hint": getattr(error, "hint", ""),
+                    "path": error.path,
+                    "message": error.message,
+                    "hint": error.hint,
                 }
             ]
-        if isinstance(error, AuditRefusedError):
-            self._emit({"ok": False, "errors": errors, "audit": as_json(error.report)})
-            return
-        self._emit({"ok": False, "errors": errors, **extra})
+        self._emit({"ok": False, "errors": errors, **extra, **error.data()})
 
     def bug(self, error: BaseException) -> None:
         super().bug(error)

@@ -54,13 +54,13 @@ def init(path: Path, identity_id: str, *, force: bool) -> list[Path]:
     beside them (an existing .gitignore gains the lines it lacks). Refuse to overwrite an
     accounts.yaml, or a schema that differs, unless `force`; return what was written."""
     if path.exists() and not force:
-        raise OutputError(str(path), "already exists", "pass --force to overwrite it")
+        raise OutputError("already exists", "pass --force to overwrite it", str(path))
     if path.is_dir():
-        raise OutputError(str(path), "is a folder", "name a file, e.g. accounts.yaml")
+        raise OutputError("is a folder", "name a file, e.g. accounts.yaml", str(path))
     schema = path.with_name(SCHEMA_FILE)
     schema_bytes = schema_text().encode("utf-8")
     if schema.exists() and not force and _read(schema) != schema_bytes:
-        raise OutputError(str(schema), "already exists and differs", "pass --force to overwrite it")
+        raise OutputError("already exists and differs", "pass --force to overwrite it", str(schema))
     gitignore = path.with_name(".gitignore")
     ignored = _read(gitignore).decode("utf-8", "replace") if gitignore.exists() else ""
     have = set(ignored.splitlines())
@@ -83,7 +83,7 @@ def _read(path: Path) -> bytes:
     except FileNotFoundError:
         return b""
     except OSError as exc:
-        raise OutputError(str(path), f"cannot read: {exc.strerror}") from None
+        raise OutputError(f"cannot read: {exc.strerror}", "", str(path)) from None
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -91,4 +91,4 @@ def _write(path: Path, content: bytes) -> None:
     try:
         atomic.write(path, content)
     except OSError as exc:
-        raise OutputError(str(path), f"cannot write: {exc.strerror}") from None
+        raise OutputError(f"cannot write: {exc.strerror}", "", str(path)) from None

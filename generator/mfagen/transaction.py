@@ -67,22 +67,22 @@ def refuse_unfinished(folder: Path) -> None:
     render = f"mfagen render --out {shlex.quote(str(folder))}"
     if _locked_by_a_writer(folder):
         raise UnfinishedRenderError(
-            str(folder),
             "a render into this folder is under way",
             "wait until it has finished, then run this again",
+            str(folder),
         )
     if (folder / JOURNAL).exists():
         raise UnfinishedRenderError(
-            str(folder),
             "a render into this folder was interrupted after its commit point: "
             "it may hold part of the new output and part of the previous one",
             f"run `{render}`: before it writes, it finishes the interrupted render from its "
             f"journal ({JOURNAL}), then renders as usual",
+            str(folder),
         )
     raise UnfinishedRenderError(
-        str(folder),
         f"a render into this folder was interrupted and left its staged files (*{TEMP_SUFFIX})",
         f"run `{render}`: before it writes, it deletes them, then renders as usual",
+        str(folder),
     )
 
 
@@ -100,7 +100,7 @@ def locked(out: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
             _flush([os.path.dirname(made[0]) or ".", *made[:-1]])  # where one was made
         descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
-        raise OutputError(str(out), f"cannot open the folder: {exc.strerror}") from None
+        raise OutputError(f"cannot open the folder: {exc.strerror}", "", str(out)) from None
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -110,9 +110,9 @@ def locked(out: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise OutputError(
-                        str(out),
                         f"another mfagen is writing here (waited {timeout:.0f} s)",
                         "wait for it to finish, then render again",
+                        str(out),
                     ) from None
                 time.sleep(0.05)
         yield
@@ -157,7 +157,7 @@ def finish(out: Path, staged: Staged, removals: tuple[str, ...]) -> None:
         if not isinstance(exc, OSError):
             raise
         raise OutputError(
-            str(path), f"cannot write: {exc.strerror}", "check the folder and its permissions"
+            f"cannot write: {exc.strerror}", "check the folder and its permissions", str(path)
         ) from None
     _replay(out, journal)
 
@@ -278,7 +278,7 @@ def stage(out: Path, contents: dict[str, bytes]) -> Staged:
             raise
         where = exc.filename or out
         raise OutputError(
-            str(where), f"cannot write: {exc.strerror}", "check the folder and its permissions"
+            f"cannot write: {exc.strerror}", "check the folder and its permissions", str(where)
         ) from None
     return Staged(staging.temporaries)
 

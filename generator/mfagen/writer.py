@@ -70,7 +70,7 @@ def read_manifest(out: Path) -> set[str]:
     except (FileNotFoundError, NotADirectoryError):
         return set()
     except (OSError, UnicodeDecodeError) as exc:
-        raise OutputError(str(out / MANIFEST), f"cannot read the manifest: {exc}") from None
+        raise OutputError(f"cannot read the manifest: {exc}", "", str(out / MANIFEST)) from None
     owned = set()
     for line in text.splitlines():
         entry = line.strip()
@@ -104,7 +104,7 @@ def write(out: Path, files: dict[str, bytes]) -> WriteResult:
     would have said just before (read once, under the lock).
     """
     if out.exists() and not out.is_dir():
-        raise OutputError(str(out), "is not a folder", "pass --out a folder (created if missing)")
+        raise OutputError("is not a folder", "pass --out a folder (created if missing)", str(out))
     with transaction.locked(out):
         interrupted = transaction.recover(out)
         found = _compare(out, files, read_manifest(out), interrupted=interrupted, writing=True)
@@ -148,9 +148,9 @@ def _compare(
             continue
         if writing and current is not None and path not in owned and path != MANIFEST:
             raise OutputError(
-                str(out / path),
                 "exists and was not written by mfagen",
                 "move it away; mfagen never overwrites files it did not write",
+                str(out / path),
             )
         pending[path] = content
         changes.append(Change(path, "missing" if current is None else "changed"))
@@ -169,9 +169,9 @@ def _read(path: str) -> bytes | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except IsADirectoryError:
-        raise OutputError(path, "is a folder where mfagen writes a file", "move it away") from None
+        raise OutputError("is a folder where mfagen writes a file", "move it away", path) from None
     except OSError as exc:
-        raise OutputError(path, f"cannot read: {exc.strerror}") from None
+        raise OutputError(f"cannot read: {exc.strerror}", "", path) from None
 
 
 def _check_inside(confinement: transaction.Confinement, out: Path, path: str) -> None:
@@ -179,7 +179,7 @@ def _check_inside(confinement: transaction.Confinement, out: Path, path: str) ->
     if not confinement.allows(path):
         target = out / path
         raise OutputError(
-            str(target),
             f"resolves to {target.resolve()}, outside the output folder",
             "remove the symlink; mfagen writes only inside its output folder",
+            str(target),
         )

@@ -62,7 +62,7 @@ def folder_files(folder: Path) -> dict[str, str]:
     root = folder / TERRAFORM_DIR
     if not root.is_dir():
         raise AuditInputError(
-            str(folder), "no terraform/ folder here", "point the audit at mfagen's output folder"
+            "no terraform/ folder here", "point the audit at mfagen's output folder", str(folder)
         )
     files: dict[str, str] = {}
     for pattern in ("*.tf", "*.tf.json", "*/*.tf", "*/*.tf.json"):
@@ -98,12 +98,12 @@ def read_files(
         name = path.rsplit("/", 1)[-1]
         if name == "override.tf" or name.endswith((".tf.json", "_override.tf")):
             raise AuditInputError(
-                path,
                 "Terraform merges this file into the module in ways the audit does not model",
                 "fold it into the other files or remove it",
+                path,
             )
     if not tf_files:
-        raise AuditInputError(label, "no *.tf files to audit")
+        raise AuditInputError("no *.tf files to audit", "", label)
     found = terraform.read(tf_files)  # first: its errors come before the profile files'
     profile_files = profiles.read(
         {
@@ -154,7 +154,7 @@ def _text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise AuditInputError(str(path), f"cannot read: {error}") from None
+        raise AuditInputError(f"cannot read: {error}", "", str(path)) from None
 
 
 def _decode(path: str, content: str | bytes) -> str:
@@ -163,4 +163,4 @@ def _decode(path: str, content: str | bytes) -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise AuditInputError(path, f"not UTF-8: {error}") from None
+        raise AuditInputError(f"not UTF-8: {error}", "", path) from None

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
+from mfagen.audit.checks.report import AuditReport, as_json, violations_text
 from mfagen.errors import ExitCode, MfagenError
-
-if TYPE_CHECKING:
-    from mfagen.audit.checks.report import AuditReport
 
 
 class AuditInputError(MfagenError):
-    """The output folder cannot be audited: unreadable, unparsable, or beyond the audit's model."""
+    """The output folder cannot be audited: unreadable, unparsable, or beyond the audit's model.
+    It knows the line of the file, where it can."""
 
-    def __init__(self, path: str, message: str, hint: str = "", line: int = 0) -> None:
-        self.path = path
+    def __init__(
+        self, message: str, hint: str = "", path: str | None = None, line: int = 0
+    ) -> None:
         self.line = line
-        self.message = message
-        self.hint = hint
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {message}" + (f"\n  hint: {hint}" if hint else ""))
+        super().__init__(message, hint, path)
+
+    @property
+    def where(self) -> str | None:
+        return f"{self.path}:{self.line}" if self.path and self.line else self.path
 
 
 class AuditRefusedError(MfagenError):
@@ -28,12 +29,17 @@ class AuditRefusedError(MfagenError):
     exit_code = ExitCode.DRIFT  # 1: a failed audit, like --check drift
 
     def __init__(self, path: str, report: AuditReport) -> None:
-        self.path = path
         self.report = report
         count = len(report.findings)
-        self.message = (
+        super().__init__(
             f"refusing to write: the rendered IAM breaks mfagen's security invariants "
-            f"({count} violation{'s' if count != 1 else ''}); nothing written"
+            f"({count} violation{'s' if count != 1 else ''}); nothing written",
+            "fix the cause, or pass --no-audit to write it anyway",
+            path,
         )
-        self.hint = "fix the cause, or pass --no-audit to write it anyway"
-        super().__init__(f"{path}: {self.message}")
+
+    def details(self) -> tuple[str, ...]:
+        return tuple(violations_text(self.report))
+
+    def data(self) -> dict[str, Any]:
+        return {"audit": as_json(self.report)}

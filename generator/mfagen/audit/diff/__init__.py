@@ -40,10 +40,10 @@ def read_module(folder: Path) -> Module:
     try:
         return read_files(files, str(folder))[0]
     except AuditInputError as error:
-        if error.path == str(folder):
+        if error.path is None or error.path == str(folder):
             raise
         where = (folder / error.path).as_posix()
-        raise AuditInputError(where, error.message, error.hint, error.line) from None
+        raise AuditInputError(error.message, error.hint, where, error.line) from None
 
 
 def _side(folder: Path) -> Snapshot:

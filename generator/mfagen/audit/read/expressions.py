@@ -73,7 +73,7 @@ class Scope:
         return self
 
     def fail(self, message: str, hint: str = "") -> AuditInputError:
-        return AuditInputError(self.file, message, hint, self.line)
+        return AuditInputError(message, hint, self.file, self.line)
 
     def value(self, raw: Any, each: Each | None = None) -> Any:
         """A raw python-hcl2 value, with every interpolation resolved."""

@@ -78,9 +78,9 @@ def _blocks(name: str, text: str) -> tuple[Block, ...]:
             data = parse(text)
     except SyntaxError as error:
         raise AuditInputError(
-            name,
             f"not valid HCL: {error.msg}",
             "run `terraform validate`, or `mfagen render` to regenerate the file",
+            name,
             error.lineno if isinstance(error.lineno, int) else 0,
         ) from None
     headers = _headers(text)
@@ -152,7 +152,7 @@ def _unwrap(
     blocks = []
     for labels, body in pending:
         if not isinstance(body, dict):
-            raise AuditInputError(name, f"unexpected {kind} block shape")
+            raise AuditInputError(f"unexpected {kind} block shape", "", name)
         spans = headers.get((kind, *labels)) or [(0, 0)]
         line, end = spans.pop(0) if len(spans) > 1 else spans[0]
         clean = {k: v for k, v in body.items() if not k.startswith("__")}
@@ -189,16 +189,16 @@ def heredoc_body(raw: str) -> str | None:
 def policy_text(raw: Any, file: str, line: int, what: str) -> str:
     """A policy attribute as JSON text: a heredoc or quoted literal, with `$${` unescaped."""
     if not isinstance(raw, str):
-        raise AuditInputError(file, f"{what} is not a string", line=line)
+        raise AuditInputError(f"{what} is not a string", "", file, line)
     heredoc = heredoc_body(raw) if raw.startswith("<<") else None
     body = raw if heredoc is None else heredoc
     text = literal(body)
     if text is None:
         raise AuditInputError(
-            file,
             f"{what} is a Terraform expression, not literal JSON",
             "the audit reads policies as mfagen writes them: JSON in a heredoc, with IAM "
             "variables written $${...}",
+            file,
             line,
         )
     return text

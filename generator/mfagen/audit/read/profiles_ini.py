@@ -49,8 +49,8 @@ def sections(path: str, text: str) -> list[Section]:
 
 def _unreadable(path: str, line: int, message: str) -> AuditInputError:
     return AuditInputError(
-        path,
         f"botocore cannot read this file: {message}",
         "duplicate profiles or keys are an error in ~/.aws/config",
+        path,
         line,
     )

@@ -100,9 +100,10 @@ class Reader:
         }
         if len(owners) > 1:
             raise AuditInputError(
-                "terraform",
                 "cannot tell the identity account: users, groups and policies must all use one "
                 f"provider (found {len(owners)} accounts)",
+                "",
+                "terraform",
             )
         self.identity = owners.pop() if owners else ""
 
@@ -151,10 +152,8 @@ class Reader:
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
-            raise AuditInputError(
-                block.file, f"{block.address}.{what} is not valid JSON: {error.msg}", "",
-                block.line,
-            ) from None  # fmt: skip
+            message = f"{block.address}.{what} is not valid JSON: {error.msg}"
+            raise AuditInputError(message, "", block.file, block.line) from None
 
     def compile(
         self, block: Block, document: Any, where: Location, what: str, *, trust: bool = False
@@ -170,9 +169,9 @@ class Reader:
         except PolicyError as error:
             sid = f" statement {error.sid}" if error.sid else ""
             raise AuditInputError(
-                block.file,
                 f"{where.address} ({what}){sid}: {error}",
                 "IAM would refuse this policy",
+                block.file,
                 block.line,
             ) from None
 

@@ -82,17 +82,18 @@ def merge(modules: list[Module]) -> Module:
     identities = {m.identity_account for m in modules if m.identity_account}
     if len(identities) != 1:
         raise AuditInputError(
-            "terraform",
             "no IAM users, groups or policies to audit"
             if not identities
             else f"users and groups live in {len(identities)} accounts; mfagen uses one",
+            "",
+            "terraform",
         )
     accounts: dict[str, str] = {}
     for module in modules:
         for alias, account in module.accounts:
             if accounts.setdefault(alias, account) != account:
                 raise AuditInputError(
-                    "terraform", f"provider aws.{alias} names two accounts across root modules"
+                    f"provider aws.{alias} names two accounts across root modules", "", "terraform"
                 )
     return Module(
         identities.pop(),
