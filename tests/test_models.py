@@ -228,7 +228,7 @@ def test_bad_organization_names(organization: str) -> None:
     "name", ["alice", "carol.smith@acme", "Bob+ops", "a=b,c", "x" * 64, "..", "."]
 )
 def test_user_names_follow_iam(name: str) -> None:
-    """'.' and '..' are IAM names too; checks.py refuses them as folder names."""
+    """'.' and '..' are IAM names too; rules.py refuses them as folder names."""
     assert list(Config.model_validate(minimal(users={name: {}})).users) == [name]
 
 

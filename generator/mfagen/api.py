@@ -32,7 +32,6 @@ from mfagen.audit.errors import AuditRefusedError
 from mfagen.audit.live import LiveOptions
 from mfagen.audit.live.report import LiveReport
 from mfagen.audit.live.state import Progress
-from mfagen.checks import did_you_mean
 from mfagen.errors import (
     AwsError,
     ConfigError,
@@ -40,6 +39,7 @@ from mfagen.errors import (
     Problem,
     UsageError,
 )
+from mfagen.wording import did_you_mean
 
 if TYPE_CHECKING:  # adopt and enrol import boto3 and botocore, from the `aws` extra
     from mfagen.adopt import Adoption

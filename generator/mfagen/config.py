@@ -11,11 +11,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from mfagen import checks, credentials, salvage
-from mfagen.checks import did_you_mean
+from mfagen import credentials, rules, salvage
 from mfagen.errors import ConfigError, Problem
 from mfagen.loader import Document, Loc, load_file, type_name
 from mfagen.models import Config
+from mfagen.wording import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def load(path: Path) -> Loaded:
         raise ConfigError(
             problems + _placed(found.errors, document), _placed(found.warnings, document)
         ) from None
-    found = checks.run(config).sparing(document.doubtful)
+    found = rules.run(config).sparing(document.doubtful)
     problems += _placed(found.errors, document)
     warnings = tuple(sorted(_placed(found.warnings, document), key=Problem.sort_key))
     if problems:
@@ -52,7 +52,7 @@ def load(path: Path) -> Loaded:
     return Loaded(config, document, warnings)
 
 
-def _placed(findings: list[checks.Finding], document: Document) -> list[Problem]:
+def _placed(findings: list[rules.Finding], document: Document) -> list[Problem]:
     return [finding.problem_in(document) for finding in findings]
 
 

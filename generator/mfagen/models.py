@@ -1,7 +1,7 @@
 """The accounts.yaml format (version 1) as strict, frozen pydantic models.
 
 These models check each value on its own: types, patterns, ranges. Rules that relate values
-to each other (references, uniqueness, quotas) live in `checks.py`.
+to each other (references, uniqueness, quotas) live in `rules.py`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ _ORGANIZATION = re.compile(r"[a-z0-9][a-z0-9-]*")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}")
 """The shape of a region code in every partition (us-gov-west-1, eusc-de-east-1); whether AWS
-has the region is checks.py's question."""
+has the region is rules.py's question."""
 _ROLE_ARN = re.compile(
     rf"arn:aws[a-z-]*:iam::[0-9]{{12}}:role/(?:[\x21-\x7e]+/)?{iam.NAME_CHARACTER}{{1,64}}"
 )

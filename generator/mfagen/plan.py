@@ -13,7 +13,6 @@ from functools import cached_property
 from typing import Literal, NamedTuple
 
 from mfagen import hcl, naming, policies
-from mfagen.checks import Finding
 from mfagen.iam import (
     GROUP_INLINE_CHARS,
     MANAGED_POLICY_CHARS,
@@ -21,6 +20,7 @@ from mfagen.iam import (
     TRUST_POLICY_CHARS,
 )
 from mfagen.models import PRESETS, BackendValue, Config
+from mfagen.rules import Finding
 
 
 class PlanError(Exception):
@@ -391,7 +391,7 @@ def _members(config: Config) -> dict[str, list[str]]:
     members: dict[str, list[str]] = {tier: [] for tier in config.tiers}
     for name, user in config.users.items():
         for tier in dict.fromkeys(user.tiers):
-            if tier in members:  # checks.py refuses other names before a plan is built
+            if tier in members:  # rules.py refuses other names before a plan is built
                 members[tier].append(name)
     return members
 
@@ -481,7 +481,7 @@ def _self_service(
 
 def _region(config: Config, account: str) -> str:
     region = config.accounts[account].region or config.defaults.region
-    if region is None:  # checks.py refuses this; keep the invariant explicit
+    if region is None:  # rules.py refuses this; keep the invariant explicit
         raise AssertionError(f"account {account} has no region")
     return region
 

@@ -2,12 +2,12 @@
 
 A file with a bad account id, a bad preset and a user naming an unknown tier should get three
 messages in one run, not two and then the third. The models refuse the first two; the third is
-a rule of `checks.py`, which needs a valid Config. So a copy of the data is repaired just enough
+a rule of `rules.py`, which needs a valid Config. So a copy of the data is repaired just enough
 to validate: a value the models refuse is removed (its default applies), a required one gets a
 neutral stand-in, an entry whose key the models refuse goes, and so does a list item (the
 findings about later items are moved back to where the file has them). The checks then run on
 that copy, and what they find is kept unless it is drawn from a repaired place
-(`checks.Finding.drawn_from`): the type errors describe those, and a stand-in or a default in
+(`rules.Finding.drawn_from`): the type errors describe those, and a stand-in or a default in
 place of a refused value must not feed a finding of its own.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from mfagen import checks
+from mfagen import rules
 from mfagen.loader import Loc
 from mfagen.models import Config
 
@@ -29,7 +29,7 @@ _ROUNDS = 4
 """Repairing one value can reveal another error beneath it (a mapping in place of a list)."""
 _ENTRIES = ("accounts", "tiers", "users")
 """Mappings of named entries: one that cannot be repaired is removed (a finding that names it
-rests on it: `checks._references`)."""
+rests on it: `rules._references`)."""
 _STAND_INS: dict[str, Any] = {"version": 1, "organization": "mfagen-repaired", "type": "local"}
 """Neutral values for required keys; account ids are made unique (`_stand_in`)."""
 _DROP = object()
@@ -65,7 +65,7 @@ class _Repairs:
         if removed:
             self.removed.setdefault(place[:-1], set()).add(int(place[-1]))
 
-    def placed(self, finding: checks.Finding) -> checks.Finding:
+    def placed(self, finding: rules.Finding) -> rules.Finding:
         """`finding`, with its places where the file has them."""
         return dataclasses.replace(
             finding,
@@ -86,8 +86,8 @@ def _moved(index: int, removed: set[int]) -> int:
 
 def findings(
     data: Any, errors: Iterable[ErrorDetails], doubtful: Collection[Loc] = ()
-) -> checks.Findings:
-    """What `checks.run` finds beyond the type errors `errors` of `data`, but nothing drawn
+) -> rules.Findings:
+    """What `rules.run` finds beyond the type errors `errors` of `data`, but nothing drawn
     from a repaired place or from one of `doubtful` (nothing at all when the data cannot be
     repaired into a Config)."""
     repairs = _Repairs()
@@ -105,15 +105,15 @@ def findings(
             except ValidationError as exc:
                 pending = exc.errors()
                 continue
-            found = checks.run(config)
-            placed = checks.Findings(
+            found = rules.run(config)
+            placed = rules.Findings(
                 [repairs.placed(f) for f in found.errors],
                 [repairs.placed(f) for f in found.warnings],
             )
             return placed.sparing(repairs.places | set(doubtful))
     except _CannotRepairError:
         pass
-    return checks.Findings()
+    return rules.Findings()
 
 
 def _order(loc: Loc) -> tuple[Any, ...]:

@@ -1,8 +1,10 @@
-"""How counts and long lists read in messages: one place, so every command says it alike."""
+"""How counts, long lists and did-you-means read in messages: one place, so every command
+says it alike."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 
 
 def count(number: int, noun: str, plural: str = "") -> str:
@@ -15,3 +17,15 @@ def listed(items: Sequence[str], shown: int = 5, separator: str = ", ") -> str:
     head = separator.join(items[:shown])
     rest = len(items) - shown
     return f"{head} ... and {rest} more" if rest > 0 else head
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> str:
+    """A did-you-mean hint for a misspelt name, or the valid names when none is close."""
+    options = sorted(choices)
+    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.5)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    if not options:
+        return ""
+    shown = ", ".join(repr(option) for option in options[:12])
+    return f"expected one of {shown}" + (", ..." if len(options) > 12 else "")

@@ -219,7 +219,7 @@ def matrix_part(
 def _known(report: AuditReport, what: str, names: Sequence[str], choices: set[str]) -> None:
     for name in names:
         if name not in choices:
-            from mfagen.checks import did_you_mean  # noqa: PLC0415 - pydantic, on error only
+            from mfagen.wording import did_you_mean  # noqa: PLC0415 - on error only
 
             raise UsageError(f"no {what} {name!r} in {report.folder}", did_you_mean(name, choices))
 

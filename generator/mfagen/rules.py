@@ -19,6 +19,7 @@ from mfagen.errors import Problem
 from mfagen.loader import Document, Loc
 from mfagen.models import PRESETS, Config, Statement
 from mfagen.policies import NO_MFA_ALLOWED_ACTIONS, OWN_USER_ACTIONS
+from mfagen.wording import did_you_mean
 
 SELF_SERVICE_ACTIONS = frozenset({*NO_MFA_ALLOWED_ACTIONS, *OWN_USER_ACTIONS, iam.ASSUME_ROLE})
 MAX_MANAGED_POLICIES = min(iam.MANAGED_POLICIES_PER_ROLE, iam.MANAGED_POLICIES_PER_GROUP)
@@ -108,18 +109,6 @@ def _terraform(config: Config) -> Iterator[Finding]:
                 "name the state file without it, e.g. key: mfagen/terraform.tfstate",
                 rests_on=(layout,),
             )
-
-
-def did_you_mean(name: object, choices: Iterable[str]) -> str:
-    """A did-you-mean hint for a misspelt name, or the valid names when none is close."""
-    options = sorted(choices)
-    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.5)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    if not options:
-        return ""
-    shown = ", ".join(repr(option) for option in options[:12])
-    return f"expected one of {shown}" + (", ..." if len(options) > 12 else "")
 
 
 def _identity(config: Config) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mfagen import checks
+from mfagen import rules, wording
 from mfagen.loader import dotted
 from mfagen.models import Config
 from tests.helpers import minimal
@@ -14,8 +14,8 @@ from tests.helpers import minimal
 ROLE = "arn:aws:iam::{}:role/OrganizationAccountAccessRole"
 
 
-def run(data: dict[str, Any]) -> checks.Findings:
-    return checks.run(Config.model_validate(data))
+def run(data: dict[str, Any]) -> rules.Findings:
+    return rules.run(Config.model_validate(data))
 
 
 def errors(data: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -539,12 +539,12 @@ def test_no_warning_for_the_identity_account_alone_or_a_single_account() -> None
     ],
 )
 def test_did_you_mean(name: str, choices: list[str], hint: str) -> None:
-    assert checks.did_you_mean(name, choices) == hint
+    assert wording.did_you_mean(name, choices) == hint
 
 
 # --- what a finding is drawn from --------------------------------------------------------
 
-_FINDING = checks.Finding(("tiers", "admin"), "m", rests_on=(("defaults", "region"),))
+_FINDING = rules.Finding(("tiers", "admin"), "m", rests_on=(("defaults", "region"),))
 
 
 @pytest.mark.parametrize(
@@ -564,5 +564,5 @@ def test_a_finding_is_drawn_from_its_place_and_what_it_rests_on(
     place: tuple[str, ...], drawn: bool
 ) -> None:
     assert _FINDING.drawn_from([place]) is drawn
-    spared = checks.Findings([_FINDING], [_FINDING]).sparing([place])
+    spared = rules.Findings([_FINDING], [_FINDING]).sparing([place])
     assert (spared.errors, spared.warnings) == (([], []) if drawn else ([_FINDING], [_FINDING]))
