@@ -533,6 +533,7 @@ def test_imports_tf_lays_out_one_block_per_import_aimed_at_the_modules_resources
     )
 
 
+@pytest.mark.slow
 @pytest.mark.terraform
 @pytest.mark.usefixtures("aws")
 def test_a_module_with_imports_is_formatted_and_valid(seed_plan: Plan, tmp_path: Path) -> None:
