@@ -1,6 +1,5 @@
-"""`render --adopt`: look-ups against a fake IAM, the import ids, imports.tf and the CLI."""
-
-# ruff: noqa: N803 - the fake IAM takes boto3's parameter names (RoleName, Marker)
+"""`render --adopt`: look-ups against moto's IAM (in-process), the import ids, imports.tf and
+the CLI."""
 
 from __future__ import annotations
 
@@ -8,12 +7,15 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3  # type: ignore[import-untyped]
+import moto.iam.models
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError  # type: ignore[import-untyped]
+from moto import mock_aws
 from typer.testing import CliRunner
 
 from mfagen import adopt, api, render
@@ -51,108 +53,103 @@ REPLACED_POLICY = (
 runner = CliRunner()
 
 
-def no_such_entity(operation: str) -> ClientError:
-    error = {"Code": "NoSuchEntity", "Message": "not found"}
-    return ClientError({"Error": error}, operation)
+MANAGED = ("AdministratorAccess", "AmazonS3FullAccess", "ReadOnlyAccess")
+"""The AWS managed policies these tests attach (ADMIN, S3, READONLY)."""
 
 
-class FakeIam:
-    """One IAM account in memory, answering adopt's read-only calls the way boto3 does.
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto's IAM and STS in this process (mock_aws), with dummy keys of its default account.
 
-    List calls return one item a page, so every caller must follow Marker/IsTruncated.
+    moto loads AWS's ~1,600 managed policies into each of its IAM backends (seconds a test):
+    it loads the three these tests attach.
+    """
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    published = json.loads(moto.iam.models.aws_managed_policies_data)
+    attached = json.dumps({name: published[name] for name in MANAGED})
+    monkeypatch.setattr(moto.iam.models, "aws_managed_policies_data", attached)
+    with mock_aws():
+        yield
+
+
+class Account:
+    """One IAM account of the in-process moto, filled through IAM's own calls.
+
+    `reader` is the client adopt gets: it asks for one item a page, so every list is read
+    through its pages (where moto pages it), and it records the operations adopt calls.
     """
 
-    def __init__(self) -> None:
-        self.roles: dict[str, dict[str, Any]] = {}
-        self.groups: dict[str, dict[str, Any]] = {}
-        self.policies: dict[str, dict[str, Any]] = {}
-        self.users: dict[str, dict[str, Any]] = {}
+    def __init__(self, account_id: str = ACCOUNT) -> None:
+        self.iam = self._client(account_id)
+        self.reader = self._client(account_id)
+        self.calls: list[str] = []
+        self.reader.meta.events.register("provide-client-params.iam", self._one_a_page)
+        self.reader.meta.events.register("before-call.iam", self._record)
 
-    def add_role(self, name: str, trust: Any, managed: Iterable[str] = (), **extra: Any) -> None:
-        entity = {"RoleName": name, "Path": "/", "AssumeRolePolicyDocument": trust, **extra}
-        self.roles[name] = {"entity": entity, "managed": list(managed), "inline": []}
+    @staticmethod
+    def _client(account_id: str) -> Any:
+        session = boto3.session.Session(region_name="us-east-1")
+        client = session.client("iam")
+
+        def pin(request: Any, **_: Any) -> None:
+            request.headers["x-moto-account-id"] = account_id
+
+        client.meta.events.register("before-sign.iam", pin)
+        return client
+
+    @staticmethod
+    def _one_a_page(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if "MaxItems" in model.input_shape.members:
+            params.setdefault("MaxItems", 1)
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+
+    def add_role(
+        self,
+        name: str,
+        trust: Any,
+        managed: Iterable[str] = (),
+        inline: Iterable[str] = (),
+        **extra: Any,
+    ) -> None:
+        document = json.dumps(trust)
+        self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=document, **extra)
+        for arn in managed:
+            self.iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        for policy in inline:
+            self.iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=DOCUMENT)
 
     def add_group(self, name: str, managed: Iterable[str] = (), inline: Iterable[str] = ()) -> None:
-        entity = {"GroupName": name, "Path": "/"}
-        self.groups[name] = {"entity": entity, "managed": list(managed), "inline": list(inline)}
+        self.iam.create_group(GroupName=name)
+        for arn in managed:
+            self.iam.attach_group_policy(GroupName=name, PolicyArn=arn)
+        for policy in inline:
+            self.iam.put_group_policy(GroupName=name, PolicyName=policy, PolicyDocument=DOCUMENT)
 
     def add_policy(self, name: str, path: str = "/", description: str = "seed") -> str:
-        arn = f"arn:aws:iam::{ACCOUNT}:policy{path}{name}"
-        self.policies[arn] = {
-            "PolicyName": name,
-            "Arn": arn,
-            "Path": path,
-            "Description": description,
-        }
-        return arn
+        created = self.iam.create_policy(
+            PolicyName=name, Path=path, PolicyDocument=DOCUMENT, Description=description
+        )
+        return str(created["Policy"]["Arn"])
 
     def add_user(self, name: str, groups: Iterable[str] = (), **extra: Any) -> None:
-        self.users[name] = {
-            "entity": {"UserName": name, "Path": "/", **extra},
-            "groups": list(groups),
-        }
-
-    @staticmethod
-    def _page(key: str, items: list[Any], marker: str) -> dict[str, Any]:
-        start = int(marker)
-        page: dict[str, Any] = {
-            key: items[start : start + 1],
-            "IsTruncated": start + 1 < len(items),
-        }
-        if page["IsTruncated"]:
-            page["Marker"] = str(start + 1)
-        return page
-
-    @staticmethod
-    def _get(table: dict[str, dict[str, Any]], name: str, operation: str) -> dict[str, Any]:
-        if name not in table:
-            raise no_such_entity(operation)
-        return table[name]
-
-    def get_role(self, *, RoleName: str) -> dict[str, Any]:
-        return {"Role": self._get(self.roles, RoleName, "GetRole")["entity"]}
-
-    def list_attached_role_policies(self, *, RoleName: str, Marker: str = "0") -> dict[str, Any]:
-        arns = self._get(self.roles, RoleName, "ListAttachedRolePolicies")["managed"]
-        return self._page("AttachedPolicies", [{"PolicyArn": arn} for arn in arns], Marker)
-
-    def list_role_policies(self, *, RoleName: str, Marker: str = "0") -> dict[str, Any]:
-        names = self._get(self.roles, RoleName, "ListRolePolicies")["inline"]
-        return self._page("PolicyNames", names, Marker)
-
-    def get_group(self, *, GroupName: str) -> dict[str, Any]:
-        return {"Group": self._get(self.groups, GroupName, "GetGroup")["entity"], "Users": []}
-
-    def list_attached_group_policies(self, *, GroupName: str, Marker: str = "0") -> dict[str, Any]:
-        arns = self._get(self.groups, GroupName, "ListAttachedGroupPolicies")["managed"]
-        return self._page("AttachedPolicies", [{"PolicyArn": arn} for arn in arns], Marker)
-
-    def list_group_policies(self, *, GroupName: str, Marker: str = "0") -> dict[str, Any]:
-        names = self._get(self.groups, GroupName, "ListGroupPolicies")["inline"]
-        return self._page("PolicyNames", names, Marker)
-
-    def get_policy(self, *, PolicyArn: str) -> dict[str, Any]:
-        return {"Policy": self._get(self.policies, PolicyArn, "GetPolicy")}
-
-    def list_policies(self, *, Scope: str, Marker: str = "0") -> dict[str, Any]:
-        assert Scope == "Local"
-        return self._page("Policies", list(self.policies.values()), Marker)
-
-    def list_entities_for_policy(self, *, PolicyArn: str, Marker: str = "0") -> dict[str, Any]:
-        groups = [{"GroupName": n} for n, g in self.groups.items() if PolicyArn in g["managed"]]
-        return self._page("PolicyGroups", groups, Marker)
-
-    def get_user(self, *, UserName: str) -> dict[str, Any]:
-        return {"User": self._get(self.users, UserName, "GetUser")["entity"]}
-
-    def list_groups_for_user(self, *, UserName: str, Marker: str = "0") -> dict[str, Any]:
-        names = self._get(self.users, UserName, "ListGroupsForUser")["groups"]
-        return self._page("Groups", [{"GroupName": name} for name in names], Marker)
+        self.iam.create_user(UserName=name, **extra)
+        for group in groups:
+            self.iam.add_user_to_group(GroupName=group, UserName=name)
 
 
-def seed_stack() -> FakeIam:
+DOCUMENT = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+)
+
+
+def seed_stack() -> Account:
     """The seed's CloudFormation stack, plus its user in both groups."""
-    iam = FakeIam()
+    iam = Account()
     policy = iam.add_policy("ManageMFAPolicy")
     for tier, managed in (("Admin", ADMIN), ("S3", S3)):
         iam.add_role(f"{tier}MFARole", SEED_TRUST, [managed])
@@ -162,9 +159,10 @@ def seed_stack() -> FakeIam:
     return iam
 
 
-def clients(**by_alias: FakeIam) -> adopt.ClientFactory:
+def clients(**by_alias: Account) -> adopt.ClientFactory:
     def client_for(provider: Provider) -> IamClient:
-        return by_alias[provider.alias]
+        reader: IamClient = by_alias[provider.alias].reader
+        return reader
 
     return client_for
 
@@ -174,10 +172,12 @@ def seed_plan() -> Plan:
     return api.validate(SEED).plan
 
 
+@pytest.mark.usefixtures("aws")
 def test_nothing_exists_nothing_to_import(seed_plan: Plan) -> None:
-    assert adopt.find(seed_plan, clients(main=FakeIam())) == adopt.Adoption((), ())
+    assert adopt.find(seed_plan, clients(main=Account())) == adopt.Adoption((), ())
 
 
+@pytest.mark.usefixtures("aws")
 def test_the_seed_stack_is_adopted_with_the_aws_provider_5_import_ids(seed_plan: Plan) -> None:
     adoption = adopt.find(seed_plan, clients(main=seed_stack()))
 
@@ -222,6 +222,7 @@ def test_the_seed_stack_is_adopted_with_the_aws_provider_5_import_ids(seed_plan:
     )
 
 
+@pytest.mark.usefixtures("aws")
 def test_mfagens_own_policies_are_imported_and_adopting_twice_warns_of_nothing() -> None:
     tier = {
         "preset": "admin",
@@ -229,10 +230,9 @@ def test_mfagens_own_policies_are_imported_and_adopting_twice_warns_of_nothing()
         "statements": [{"actions": ["s3:GetObject"], "resources": ["*"]}],
     }
     plan = build(minimal(accounts={"identity": {"id": ACCOUNT}}, tiers={"admin": tier}))
-    iam = FakeIam()
+    iam = Account()
     [role] = plan.roles
-    iam.add_role(role.name, role.trust, [ADMIN])
-    iam.roles[role.name]["inline"] = ["TierStatements"]
+    iam.add_role(role.name, role.trust, [ADMIN], ["TierStatements"])
     policy = iam.add_policy("ManageMFAPolicy", description=adopt.POLICY_DESCRIPTION)
     iam.add_group(
         "AdminMFAGroup", [ADMIN, policy], ["AllowAssumeTierRoles", "TierStatementsWithMFA"]
@@ -257,25 +257,35 @@ def test_mfagens_own_policies_are_imported_and_adopting_twice_warns_of_nothing()
     assert adoption.warnings == ()
 
 
+@pytest.mark.usefixtures("aws")
 def test_membership_lists_only_mfagens_groups_the_user_is_in(seed_plan: Plan) -> None:
-    iam = FakeIam()
+    iam = Account()
+    iam.add_group("Developers")
+    iam.add_group("S3MFAGroup")
     iam.add_user("my-user-name", ["Developers", "S3MFAGroup"])
 
     adoption = adopt.find(seed_plan, clients(main=iam))
 
-    assert [i.id for i in adoption.imports] == ["my-user-name", "my-user-name/S3MFAGroup"]
+    assert [i.id for i in adoption.imports if i.address.startswith("aws_iam_user")] == [
+        "my-user-name",
+        "my-user-name/S3MFAGroup",
+    ]
 
 
+@pytest.mark.usefixtures("aws")
 def test_what_terraform_will_remove_or_cannot_do_is_a_warning() -> None:
     data = minimal(accounts={"identity": {"id": ACCOUNT}})
     plan = build({**data, "defaults": {"region": "eu-west-1", "create_users": False}})
-    iam = FakeIam()
-    boundary = {"PermissionsBoundaryArn": READONLY}
+    iam = Account()
     tags = [{"Key": "team", "Value": "x"}]
     iam.add_role(
-        "AdminMFARole", SEED_TRUST, [ADMIN, READONLY], PermissionsBoundary=boundary, Tags=tags
+        "AdminMFARole",
+        SEED_TRUST,
+        [ADMIN, READONLY],
+        ["Extra"],
+        PermissionsBoundary=READONLY,
+        Tags=tags,
     )
-    iam.roles["AdminMFARole"]["inline"] = ["Extra"]
 
     adoption = adopt.find(plan, clients(identity=iam))
 
@@ -307,9 +317,10 @@ def test_what_terraform_will_remove_or_cannot_do_is_a_warning() -> None:
     ]
 
 
+@pytest.mark.usefixtures("aws")
 def test_a_role_at_another_path_is_replaced_and_loses_what_mfagen_does_not_manage() -> None:
     plan = build(minimal(accounts={"identity": {"id": ACCOUNT}}))
-    iam = FakeIam()
+    iam = Account()
     iam.add_role("AdminMFARole", SEED_TRUST, [ADMIN, READONLY], Path="/old/")
 
     adoption = adopt.find(plan, clients(identity=iam))
@@ -327,12 +338,13 @@ def test_a_role_at_another_path_is_replaced_and_loses_what_mfagen_does_not_manag
     ]
 
 
+@pytest.mark.usefixtures("aws")
 @pytest.mark.parametrize(("description", "replaced"), [("seed", True), (None, False)])
 def test_the_policy_is_found_by_name_at_any_path_and_its_other_attachments_reported(
     description: str | None, replaced: bool
 ) -> None:
     plan = build(minimal(accounts={"identity": {"id": ACCOUNT}}))
-    iam = FakeIam()
+    iam = Account()
     iam.add_policy("Unrelated")
     path = "/old/" if replaced else "/"  # found by name, then by its ARN
     arn = iam.add_policy("ManageMFAPolicy", path, description or adopt.POLICY_DESCRIPTION)
@@ -361,6 +373,7 @@ def test_the_policy_is_found_by_name_at_any_path_and_its_other_attachments_repor
     )
 
 
+@pytest.mark.usefixtures("aws")
 def test_per_account_modules_get_their_own_imports_through_their_own_client() -> None:
     accounts = {
         "identity": {"id": "111111111111"},
@@ -369,14 +382,15 @@ def test_per_account_modules_get_their_own_imports_through_their_own_client() ->
     }
     data = minimal(accounts=accounts, tiers={"admin": {"preset": "admin", "accounts": ["prod"]}})
     plan = build({**data, "terraform": {"layout": "per-account"}})
-    prod, identity = FakeIam(), FakeIam()
+    prod, identity = Account("333333333333"), Account("111111111111")
     prod.add_role("AdminMFARole", SEED_TRUST)
     identity.add_user("alice")
+    identity.add_role("AdminMFARole", SEED_TRUST)  # not in prod: not asked for here
     asked: list[str] = []
 
     def client_for(provider: Provider) -> IamClient:
         asked.append(provider.alias)
-        return {"identity": identity, "prod": prod}[provider.alias]
+        return clients(identity=identity, prod=prod)(provider)
 
     adoption = adopt.find(plan, client_for)
 
@@ -387,10 +401,52 @@ def test_per_account_modules_get_their_own_imports_through_their_own_client() ->
     )
 
 
-def test_only_read_only_calls_are_possible() -> None:
-    calls = [name for name in dir(IamClient) if not name.startswith("_")]
-    assert calls
-    assert all(name.startswith(("get_", "list_")) for name in calls), calls
+@pytest.mark.usefixtures("aws")
+def test_lists_are_read_to_their_last_page(seed_plan: Plan) -> None:
+    iam = seed_stack()
+    for name in ("Aaa", "Bbb"):  # before ManageMFAPolicy in IAM's order
+        iam.add_policy(name, "/old/")
+    iam.iam.attach_role_policy(RoleName="AdminMFARole", PolicyArn=READONLY)
+
+    adoption = adopt.find(seed_plan, clients(main=iam))
+
+    assert iam.calls.count("ListAttachedRolePolicies") > len(seed_plan.roles)  # pages
+    assert iam.calls.count("ListAttachedGroupPolicies") > len(seed_plan.groups)
+    assert "aws_iam_policy.manage_mfa" in [i.address for i in adoption.imports]
+    assert (
+        Leftover(
+            "main",
+            "role AdminMFARole",
+            f"managed policy {READONLY} stays attached: not mfagen's",
+            "after `terraform apply`: aws iam detach-role-policy --role-name AdminMFARole "
+            f"--policy-arn {READONLY}",
+        )
+        in adoption.warnings
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_self_service_policy_is_found_by_name_on_a_later_page(seed_plan: Plan) -> None:
+    iam = Account()
+    for name in ("Aaa", "Bbb", "Ccc"):
+        iam.add_policy(name)
+    arn = iam.add_policy("ManageMFAPolicy", "/old/")
+
+    adoption = adopt.find(seed_plan, clients(main=iam))
+
+    assert iam.calls.count("ListPolicies") >= 4  # one policy a page
+    assert Import("main", "aws_iam_policy.manage_mfa", arn) in adoption.imports
+
+
+@pytest.mark.usefixtures("aws")
+def test_only_read_only_calls_are_made(seed_plan: Plan) -> None:
+    assert all(name.startswith("get_") for name in dir(IamClient) if not name.startswith("_"))
+    iam = seed_stack()
+
+    adopt.find(seed_plan, clients(main=iam))
+
+    assert iam.calls
+    assert all(name.startswith(("Get", "List")) for name in iam.calls), iam.calls
 
 
 @pytest.mark.parametrize(
@@ -447,6 +503,7 @@ def resources(files: dict[str, bytes], folder: str) -> dict[str, set[str] | None
     return found
 
 
+@pytest.mark.usefixtures("aws")
 def test_imports_tf_lays_out_one_block_per_import_aimed_at_the_modules_resources(
     seed_plan: Plan,
 ) -> None:
@@ -476,7 +533,9 @@ def test_imports_tf_lays_out_one_block_per_import_aimed_at_the_modules_resources
     )
 
 
+@pytest.mark.slow
 @pytest.mark.terraform
+@pytest.mark.usefixtures("aws")
 def test_a_module_with_imports_is_formatted_and_valid(seed_plan: Plan, tmp_path: Path) -> None:
     tooling = require_terraform_tooling()
     adoption = adopt.find(seed_plan, clients(main=seed_stack()))
@@ -507,10 +566,9 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch, factory: adopt.ClientFactory) -> N
 RENDER = ["render", "--adopt"]
 
 
-def test_cli_reports_the_imports_on_stdout_and_the_leftovers_on_stderr(
-    seed_config: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake_aws(monkeypatch, clients(main=seed_stack()))
+@pytest.mark.usefixtures("aws")
+def test_cli_reports_the_imports_on_stdout_and_the_leftovers_on_stderr(seed_config: Path) -> None:
+    seed_stack()  # in moto's default account, which the CLI's own boto3 session reaches
 
     result = runner.invoke(app, RENDER)
 
@@ -539,12 +597,9 @@ def test_cli_reports_the_imports_on_stdout_and_the_leftovers_on_stderr(
     assert not Path("output/terraform/imports.tf").exists()
 
 
-def test_cli_json_carries_the_imports_and_warnings(
-    seed_config: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    iam = FakeIam()
-    iam.add_role("S3MFARole", SEED_TRUST)
-    fake_aws(monkeypatch, clients(main=iam))
+@pytest.mark.usefixtures("aws")
+def test_cli_json_carries_the_imports_and_warnings(seed_config: Path) -> None:
+    Account().add_role("S3MFARole", SEED_TRUST)
 
     result = runner.invoke(app, [*RENDER, "--format", "json"])
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import botocore.session
 import hcl2
+import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
@@ -236,6 +237,7 @@ def _check_profile(text: str, folder: Path, organization: str) -> None:
             assert values["role_arn"].startswith("arn:aws:iam::")
 
 
+@pytest.mark.slow
 @RENDERS
 @given(valid_configs())
 def test_valid_configs_render_deterministically_and_read_back(data: dict[str, Any]) -> None:
@@ -310,6 +312,7 @@ def mutated_documents(draw: st.DrawFn) -> bytes:
     return raw[:at]
 
 
+@pytest.mark.slow
 @MUTATIONS
 @given(mutated_documents())
 def test_mutated_configs_are_valid_or_refused_never_a_crash(raw: bytes) -> None:

@@ -14,6 +14,7 @@ from tests.golden import CASES
 pytestmark = pytest.mark.terraform
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden_module_is_formatted_and_valid(case: str, tmp_path: Path) -> None:
     tooling = require_terraform_tooling()

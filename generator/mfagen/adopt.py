@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -37,20 +37,23 @@ Reply = dict[str, Any]
 """An IAM API response, as boto3 returns it (policy documents already decoded)."""
 
 
+class Pages(Protocol):
+    """A boto3 paginator: every page of one IAM list call, following Marker/IsTruncated."""
+
+    def paginate(self, **kwargs: str) -> Iterable[Reply]: ...
+
+
 class IamClient(Protocol):
-    """The read-only IAM calls adopt makes (boto3's names); a boto3 IAM client has them all."""
+    """The read-only IAM calls adopt makes (boto3's names); a boto3 IAM client has them all.
+
+    Lists are read through boto3's paginators, page after page; only IAM's `list_*` calls
+    have one."""
 
     def get_role(self, *, RoleName: str) -> Reply: ...
     def get_group(self, *, GroupName: str) -> Reply: ...
     def get_policy(self, *, PolicyArn: str) -> Reply: ...
     def get_user(self, *, UserName: str) -> Reply: ...
-    def list_policies(self, *, Scope: str, Marker: str = ...) -> Reply: ...
-    def list_entities_for_policy(self, *, PolicyArn: str, Marker: str = ...) -> Reply: ...
-    def list_attached_role_policies(self, *, RoleName: str, Marker: str = ...) -> Reply: ...
-    def list_role_policies(self, *, RoleName: str, Marker: str = ...) -> Reply: ...
-    def list_attached_group_policies(self, *, GroupName: str, Marker: str = ...) -> Reply: ...
-    def list_group_policies(self, *, GroupName: str, Marker: str = ...) -> Reply: ...
-    def list_groups_for_user(self, *, UserName: str, Marker: str = ...) -> Reply: ...
+    def get_paginator(self, operation_name: str) -> Pages: ...
 
 
 ClientFactory = Callable[[Provider], IamClient]
@@ -212,13 +215,13 @@ def _role(found: _Found, iam: IamClient, account: str, role: Role) -> None:
         )
     if _canonical(existing["AssumeRolePolicyDocument"]) != _canonical(role.trust):
         subject.warn("its trust policy becomes mfagen's: MFA, and the tier's members only")
-    for arn in _attached(iam.list_attached_role_policies, RoleName=role.name):
+    for arn in _attached(iam, "list_attached_role_policies", RoleName=role.name):
         if arn in role.managed_policy_arns:
             address = f"aws_iam_role_policy_attachment.{role.key}[{hcl.string(arn)}]"
             subject.adopt(address, f"{role.name}/{arn}")
         elif not moved:
             subject.keeps(arn, inline=False)
-    for name in _items(iam.list_role_policies, "PolicyNames", RoleName=role.name):
+    for name in _items(iam, "list_role_policies", "PolicyNames", RoleName=role.name):
         if name == ROLE_INLINE_POLICY and role.inline_policy:
             subject.adopt(f"aws_iam_role_policy.{role.key}", f"{role.name}:{name}")
         elif not moved:
@@ -231,7 +234,7 @@ def _policy(found: _Found, iam: IamClient, plan: Plan) -> str:
     policy = plan.self_service
     existing = _get(iam.get_policy, "Policy", PolicyArn=policy.arn)
     if existing is None:  # IAM refuses the name at any other path too: look there
-        local = _items(iam.list_policies, "Policies", Scope="Local")
+        local = _items(iam, "list_policies", "Policies", Scope="Local")
         existing = next((p for p in local if p["PolicyName"] == policy.name), None)
     if existing is None:
         return policy.arn
@@ -246,7 +249,7 @@ def _policy(found: _Found, iam: IamClient, plan: Plan) -> str:
             "deletes and recreates it"
         )
     ours = {group.name for group in plan.groups}
-    for page in _pages(iam.list_entities_for_policy, PolicyArn=arn):
+    for page in _pages(iam, "list_entities_for_policy", PolicyArn=arn):
         for kind in ("group", "user", "role"):
             for entity in page.get(f"Policy{kind.title()}s", []):
                 name = entity[f"{kind.title()}Name"]
@@ -266,7 +269,7 @@ def _group(found: _Found, iam: IamClient, group: Group, policy_arn: str) -> None
         return
     subject, key = _Subject(found, found.plan.identity.alias, "group", group.name), group.key
     subject.adopt(f"aws_iam_group.{key}", group.name)
-    for arn in _attached(iam.list_attached_group_policies, GroupName=group.name):
+    for arn in _attached(iam, "list_attached_group_policies", GroupName=group.name):
         if arn == policy_arn:
             address = f"aws_iam_group_policy_attachment.{key}__{found.plan.self_service.key}"
         elif arn in group.managed_policy_arns:
@@ -276,7 +279,7 @@ def _group(found: _Found, iam: IamClient, group: Group, policy_arn: str) -> None
             continue
         subject.adopt(address, f"{group.name}/{arn}")
     documents = {"assume": group.assume_policy, "console": group.console_policy}
-    for name in _items(iam.list_group_policies, "PolicyNames", GroupName=group.name):
+    for name in _items(iam, "list_group_policies", "PolicyNames", GroupName=group.name):
         suffix = GROUP_INLINE_POLICIES.get(name, "")
         if documents.get(suffix):
             subject.adopt(f"aws_iam_group_policy.{key}__{suffix}", f"{group.name}:{name}")
@@ -296,7 +299,7 @@ def _user(found: _Found, iam: IamClient, user: User) -> None:
         subject.adopt(f"aws_iam_user.{user.address}", user.name)
         subject.loses_tags_and_boundary(existing, tuple(k for k, _ in user.tags))
     current = {
-        g["GroupName"] for g in _items(iam.list_groups_for_user, "Groups", UserName=user.name)
+        g["GroupName"] for g in _items(iam, "list_groups_for_user", "Groups", UserName=user.name)
     }
     names = {group.key: group.name for group in plan.groups}
     member = [names[k] for k in user.groups if names[k] in current]
@@ -316,24 +319,18 @@ def _get(call: Callable[..., Reply], key: str, **kwargs: str) -> Reply | None:
     return entity
 
 
-def _pages(call: Callable[..., Reply], **kwargs: str) -> Iterator[Reply]:
-    """Every page of an IAM list call (Marker / IsTruncated)."""
-    marker: dict[str, str] = {}
-    while True:
-        page = call(**kwargs, **marker)
-        yield page
-        if not page.get("IsTruncated"):
-            return
-        marker = {"Marker": page["Marker"]}
+def _pages(iam: IamClient, operation: str, **kwargs: str) -> Iterable[Reply]:
+    """Every page of an IAM list call, as boto3's paginator fetches them."""
+    return iam.get_paginator(operation).paginate(**kwargs)
 
 
-def _items(call: Callable[..., Reply], key: str, **kwargs: str) -> Iterator[Any]:
-    for page in _pages(call, **kwargs):
+def _items(iam: IamClient, operation: str, key: str, **kwargs: str) -> Iterator[Any]:
+    for page in _pages(iam, operation, **kwargs):
         yield from page.get(key, [])
 
 
-def _attached(call: Callable[..., Reply], **kwargs: str) -> Iterator[str]:
-    for policy in _items(call, "AttachedPolicies", **kwargs):
+def _attached(iam: IamClient, operation: str, **kwargs: str) -> Iterator[str]:
+    for policy in _items(iam, operation, "AttachedPolicies", **kwargs):
         yield str(policy["PolicyArn"])
 
 

@@ -93,6 +93,12 @@ def test_the_samples_hold_what_the_edits_below_change() -> None:
         ACCOUNTS.replace(ROLE, "\n[profile acme-dev-admin] \n"),
         ACCOUNTS.replace(ROLE, "\n[profile acme-dev-admin\u2028]\n"),
         ACCOUNTS.replace(ROLE, "\n[profile acme-dév-admin]\n"),
+        ACCOUNTS.replace(ROLE, "\n[profile acme dev-admin]\n"),  # not a profile to botocore
+        ACCOUNTS.replace(ROLE, '\n[profile "acme-dev-admin"]\n'),  # shlex drops the quotes
+        ACCOUNTS.replace(ROLE, "\n[profile acme-dev-'admin]\n"),
+        ACCOUNTS.replace(ROLE, "\n[profile acme\\-dev-admin]\n"),
+        ACCOUNTS.replace(ROLE, "\n[profile acme-dev-admin] ; a note\n"),
+        ACCOUNTS.replace(ROLE, "\n[DEFAULT]\nregion = x\n[profile acme-dev-admin]\n"),
         ACCOUNTS.replace(ROLE, "\n[default]\n"),
         ACCOUNTS.replace(ROLE, "\n[sso-session acme]\n"),
         ACCOUNTS.replace(ROLE, "\n[profile acme-identity-admin]\n"),  # named twice
@@ -159,7 +165,8 @@ LINES = [
     "", "# c", "; c", "  # c", "[profile a]", "[profile b]", "[profile a-tf]", "[default]",
     "[profile  a]", "role_arn = arn:x", "source_profile = s", "role_session_name = u",
     "mfa_serial = m", "mfa_serial = n", "region = r", "region = q", "credential_process = c x",
-    "region=r", "  cont", "role_arn = ", "x = y",
+    "region=r", "  cont", "role_arn = ", "x = y", "[profile a b]", '[profile "a"]',
+    "[profile a] ; c", "[DEFAULT]", "\r",
 ]  # fmt: skip
 
 

@@ -28,6 +28,8 @@ _POLL_INTERVAL_S = 0.05
 _HTTP_TIMEOUT_S = 10.0
 _RESET_TIMEOUT_S = 180.0
 _NOT_IMPLEMENTED = re.compile(r"The (\w+) action has not been implemented")
+_REQUEST_FROM = re.compile(r"request from port (\d+): ")
+"""moto_entry.LOG_FORMAT's start: the client's port, one per connection."""
 
 
 class MotoServerError(RuntimeError):
@@ -45,7 +47,8 @@ MOTO_ENTRY = Path(__file__).with_name("moto_entry.py")
 
 
 def moto_server_command(host: str, port: int) -> list[str]:
-    """moto's server through `moto_entry.py`, which fills one gap the AWS provider hits."""
+    """moto's app served by waitress through `moto_entry.py`, which keeps connections open and
+    fills one gap the AWS provider hits."""
     return [sys.executable, str(MOTO_ENTRY), "-H", host, "-p", str(port)]
 
 
@@ -95,14 +98,24 @@ class MotoEndpoint:
     def log_size(self) -> int:
         return self.log_path.stat().st_size if self.log_path is not None else 0
 
-    def unimplemented_actions(self, since: int = 0) -> list[str]:
-        """Actions moto answered with HTTP 500 "not implemented", logged after byte ``since``."""
+    def _log_after(self, since: int) -> str:
         if self.log_path is None:
-            return []
+            return ""
         with self.log_path.open("rb") as log:
             log.seek(since)
-            text = log.read().decode("utf-8", errors="replace")
-        return sorted(set(_NOT_IMPLEMENTED.findall(text)))
+            return log.read().decode("utf-8", errors="replace")
+
+    def unimplemented_actions(self, since: int = 0) -> list[str]:
+        """Actions moto answered with HTTP 500 "not implemented", logged after byte ``since``."""
+        return sorted(set(_NOT_IMPLEMENTED.findall(self._log_after(since))))
+
+    def requests_by_port(self, since: int = 0) -> dict[int, int]:
+        """Client port -> requests answered on it, logged after byte ``since``: one port per
+        TCP connection (a port reused by a later connection counts once)."""
+        counts: dict[int, int] = {}
+        for port in _REQUEST_FROM.findall(self._log_after(since)):
+            counts[int(port)] = counts.get(int(port), 0) + 1
+        return counts
 
     def _call(self, path: str, method: str = "POST", timeout: float = _HTTP_TIMEOUT_S) -> bytes:
         request = urllib.request.Request(f"{self.url}{path}", method=method, data=b"")

@@ -29,7 +29,7 @@ from . import accounts
 from .motoserver import MotoEndpoint
 from .tooling import TerraformFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
+pytestmark = [pytest.mark.e2e, pytest.mark.terraform, pytest.mark.slow]
 
 SEED = ROOT / "examples" / "seed.yaml"
 SEED_ACCOUNT = "123456789012"  # examples/seed.yaml's only account

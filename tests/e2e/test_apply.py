@@ -18,7 +18,7 @@ from mfagen.policies import MFA_PRESENT, SELF
 from . import accounts, readback
 from .deploy import Deployment, Deployments
 
-pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
+pytestmark = [pytest.mark.e2e, pytest.mark.terraform, pytest.mark.slow]
 
 # IAM's default quotas (AWS-FACTS.md, from the IAM and STS quotas page). moto enforces none of
 # them, so the documents read back are measured here, as IAM counts: without whitespace.

@@ -28,7 +28,7 @@ from .deploy import mfagen_render
 from .motoserver import MotoEndpoint
 from .tooling import TerraformFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
+pytestmark = [pytest.mark.e2e, pytest.mark.terraform, pytest.mark.slow]
 
 IDENTITY, DEV, PROD, STAGING = "111111111111", "222222222222", "333333333333", "444444444444"
 LAMBDA = "arn:aws:iam::aws:policy/AWSLambda_FullAccess"

@@ -33,7 +33,7 @@ from tests.helpers import ROOT
 from . import accounts
 from .motoserver import MotoEndpoint
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 IDENTITY = "111111111111"
 HANDED_OUT = ROOT / "output" / "profiles" / "alice" / "config"

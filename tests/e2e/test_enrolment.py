@@ -28,7 +28,7 @@ from .deploy import mfagen_render
 from .motoserver import MotoEndpoint
 from .tooling import Terraform, TerraformFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
+pytestmark = [pytest.mark.e2e, pytest.mark.terraform, pytest.mark.slow]
 
 IDENTITY, DEV = "111111111111", "222222222222"
 GATE = policies.ENROLMENT_GATE_SID

@@ -113,3 +113,16 @@ def test_botocore_asks_the_mfa_prompter(
 
     assert prompts == [f"Enter MFA code for {MFA_SERIAL}: "]
     assert identity["Arn"] == f"arn:aws:sts::{MEMBER_ACCOUNT_ID}:assumed-role/Admin/alice"
+
+
+def test_the_endpoint_keeps_a_clients_connection_open_across_calls(
+    fresh_moto: MotoEndpoint, deployer_credentials: accounts.StaticCredentials
+) -> None:
+    """moto_entry.py's reason to exist: one connection for many calls, closed by the client."""
+    iam = accounts.client(fresh_moto.url, "iam", deployer_credentials)
+    mark = fresh_moto.log_size()
+
+    for _ in range(5):
+        iam.list_users()
+
+    assert list(fresh_moto.requests_by_port(mark).values()) == [5]

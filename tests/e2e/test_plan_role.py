@@ -21,7 +21,7 @@ from .motoserver import MotoEndpoint
 from .test_enrolment import DEV, config
 from .tooling import TerraformFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
+pytestmark = [pytest.mark.e2e, pytest.mark.terraform, pytest.mark.slow]
 
 PLAN_ROLE = "mfagen-plan"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"

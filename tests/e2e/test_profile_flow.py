@@ -31,7 +31,7 @@ from mfagen.plan import Plan, Profile, ProfileFile, Role
 from . import accounts, readback
 from .deploy import Deployment, Deployments
 
-pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
+pytestmark = [pytest.mark.e2e, pytest.mark.terraform, pytest.mark.slow]
 
 CASE = "accounts"
 # The README's example: `aws sts get-caller-identity --profile acme-prod-admin` asks for the

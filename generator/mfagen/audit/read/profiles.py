@@ -1,10 +1,10 @@
 """Read the rendered AWS CLI profile files (`profiles/<user>/config`) as botocore would.
 
-`full` reads any file botocore reads (profiles_ini.py) and names what it would refuse, visiting
-every line in Python; each file is first offered to profiles_fast.py, which reads the
-blueprint's own layout in a few str operations and returns exactly what `full` returns, or
-nothing (then `full` reads the file). tests/audit/test_profiles_fast.py proves the two
-equal.
+`full` reads any file botocore reads, as botocore reads it (profiles_ini.py), and names what
+it would refuse, visiting every line in Python; each file is first offered to profiles_fast.py,
+which reads the blueprint's own layout in a few str operations and returns exactly what `full`
+returns, or nothing (then `full` reads the file). tests/audit/test_profiles_fast.py proves the
+two equal.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
+from mfagen.audit.errors import AuditInputError
 from mfagen.audit.read import profiles_fast, profiles_ini
-
-PREFIX = "profile "
 
 
 class Profile(NamedTuple):
@@ -56,24 +55,41 @@ def read(files: Mapping[str, str]) -> dict[str, ProfileFile]:
     return found
 
 
+KEYS = ("role_arn", "source_profile", "mfa_serial", "role_session_name", "region")
+"""The keys the audit reads, in Profile's order."""
+UNREADABLE = (
+    "the AWS CLI cannot read it either: every line is a [section] header, a key = value "
+    "setting, an indented continuation or a # comment, and no section or key appears twice"
+)
+
+
 def full(path: str, text: str) -> tuple[Profile, ...]:
-    """The profiles of any file botocore reads; AuditInputError for what it would refuse."""
-    profiles = []
-    for name, line, values in profiles_ini.sections(path, text):
-        if not name.startswith(PREFIX) and name != "default":
-            continue
-        profiles.append(
-            Profile(
-                name.removeprefix(PREFIX).strip(),
-                line,
-                values.get("role_arn"),
-                values.get("source_profile"),
-                values.get("mfa_serial"),
-                values.get("role_session_name"),
-                values.get("region"),
-            )
+    """The profiles of any file botocore reads, as it names them; AuditInputError for a file
+    it would refuse, or a key the audit reads that botocore reads as nested settings."""
+    try:
+        found = profiles_ini.profiles(text)
+    except profiles_ini.IniError as error:
+        raise AuditInputError(
+            f"botocore cannot read this file: {error.reason}", UNREADABLE, path, error.line
+        ) from None
+    return tuple(
+        Profile(name, line, *(_text(path, name, line, values, key) for key in KEYS))
+        for name, line, values in found
+    )
+
+
+def _text(
+    path: str, name: str, line: int, values: dict[str, profiles_ini.Value], key: str
+) -> str | None:
+    value = values.get(key)
+    if isinstance(value, dict):
+        raise AuditInputError(
+            f"profile {name}: botocore reads {key} as nested settings, not a value",
+            f"write {key} = VALUE on one line",
+            path,
+            line,
         )
-    return tuple(profiles)
+    return value
 
 
 _AS_PROFILE = partial(tuple.__new__, Profile)

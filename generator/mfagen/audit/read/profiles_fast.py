@@ -46,6 +46,8 @@ _ROLE_LINES = 7
 """A role profile's lines: the header, five keys and the blank line after."""
 _COMPANION_LINES = 4
 """A companion's lines: the header, credential_process, region and the blank line after."""
+_SHELL = frozenset(" '\"\\")
+"""What shlex reads in a profile's name: a space splits it, quotes and backslashes go."""
 
 
 class _NotPlainError(Exception):
@@ -162,9 +164,11 @@ def _value(line: str, key: str = "region") -> str:
 
 
 def _name(line: str) -> str:
-    """The NAME of `[profile NAME]`, when the full reader reads it as written."""
+    """The NAME of `[profile NAME]`, when the full reader reads it as written: one shell
+    word (botocore splits the section's name with shlex) with no quote or backslash."""
     name = line[9:-1]
-    if not line.startswith("[profile ") or not line.endswith("]") or not _clean(name):
+    plain = _clean(name) and _SHELL.isdisjoint(name)
+    if not line.startswith("[profile ") or not line.endswith("]") or not plain:
         raise _NotPlainError
     return name
 
@@ -176,7 +180,7 @@ def _clean(value: str) -> bool:
 
 def _skipped(text: str) -> None:
     """Every line is blank or a comment (which the full reader skips) and holds no line
-    break of str.splitlines but `\\n` (which would move the lines after it)."""
+    break but `\\n` (a `\\r` would move the lines after it)."""
     for line in text.split("\n"):
         if line and not (line[0] in "#;" and line.isascii() and line.isprintable()):
             raise _NotPlainError
