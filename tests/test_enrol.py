@@ -21,9 +21,9 @@ import segno
 from botocore.stub import Stubber
 from typer.testing import CliRunner
 
-from mfagen import awsconfig, enrol, prompts
 from mfagen.cli import app
 from mfagen.errors import EnrolError, UsageError
+from mfagen.user import awsconfig, enrol, prompts
 from tests.helpers import ROOT
 
 runner = CliRunner()

@@ -10,8 +10,8 @@ import botocore.session
 import pytest
 from typer.testing import CliRunner
 
-from mfagen import block
 from mfagen.cli import app
+from mfagen.user import block
 from tests.helpers import ROOT, minimal, write_config
 
 runner = CliRunner()

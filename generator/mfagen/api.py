@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mfagen import (
-    block,
     config,
     iam,
-    install,
     layout,
     lockout,
     plan,
@@ -39,11 +37,12 @@ from mfagen.errors import (
     Problem,
     UsageError,
 )
+from mfagen.user import block, install
 from mfagen.wording import did_you_mean
 
 if TYPE_CHECKING:  # adopt and enrol import boto3 and botocore, from the `aws` extra
     from mfagen.adopt import Adoption
-    from mfagen.enrol import Enrolment, Prompter
+    from mfagen.user.enrol import Enrolment, Prompter
 
 
 @dataclass(frozen=True)
@@ -251,7 +250,7 @@ def install_profile(
     dry_run: bool = False,
     blueprints: Path | None = None,
 ) -> install.Installation:
-    """Merge a block into the user's AWS config file (see install.py).
+    """Merge a block into the user's AWS config file (see mfagen.user.install).
 
     `what` is a handed-out profile file when it names an existing file (or a path: user
     names hold no '/') and no `config_path` is given; otherwise a user of `config_path`
@@ -294,7 +293,7 @@ def enrol(
 ) -> Enrolment:
     """Create, show and enable the MFA device of the user's profile, then prove it works."""
     try:
-        from mfagen import enrol as enrolling  # noqa: PLC0415 - botocore: the `aws` extra
+        from mfagen.user import enrol as enrolling  # noqa: PLC0415 - botocore: the `aws` extra
     except ModuleNotFoundError as error:
         raise AwsError(
             f"mfagen enrol needs botocore and segno, which are not installed ({error})",

@@ -386,7 +386,8 @@ def enrol(
     """Enrol your MFA device: create it, scan the QR code, type two codes, prove it with a third."""
 
     def action(reporter: Reporter) -> ExitCode:
-        from mfagen import api, prompts  # noqa: PLC0415 - see the module docstring
+        from mfagen import api  # noqa: PLC0415 - see the module docstring
+        from mfagen.user import prompts  # noqa: PLC0415 - see the module docstring
 
         result = api.enrol(
             prompts.Terminal(), profile=profile, aws_config=aws_config, qr_png=qr_png

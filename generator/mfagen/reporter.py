@@ -35,8 +35,8 @@ if TYPE_CHECKING:  # adopt imports boto3, which only `render --adopt` needs; api
     from mfagen.api import Rendered, Validated
     from mfagen.audit.live.report import LiveReport
     from mfagen.audit.live.state import Progress
-    from mfagen.enrol import Enrolment
-    from mfagen.install import Installation
+    from mfagen.user.enrol import Enrolment
+    from mfagen.user.install import Installation
 
 
 class Reporter:

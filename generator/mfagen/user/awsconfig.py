@@ -17,8 +17,9 @@ import botocore.configloader  # type: ignore[import-untyped]
 import botocore.session  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]
 
-from mfagen import block, iam
+from mfagen import iam
 from mfagen.errors import UsageError
+from mfagen.user import block
 
 SERIAL = re.compile(
     rf"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>[0-9]{{12}}):mfa"

@@ -32,9 +32,10 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     ProfileNotFound,
 )
 
-from mfagen import atomic, awsconfig
-from mfagen.awsconfig import Client, Clients, Credentials, Target
+from mfagen import atomic
 from mfagen.errors import EnrolError, UsageError
+from mfagen.user import awsconfig
+from mfagen.user.awsconfig import Client, Clients, Credentials, Target
 
 TRIES = 3
 """How often the user may type codes AWS refuses before mfagen gives up."""

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Literal
 
 from mfagen import atomic
-from mfagen import block as blocks
 from mfagen.errors import OutputError, UsageError
+from mfagen.user import block as blocks
 
 BACKUP_SUFFIX = ".mfagen-backup"
 NEW_FILE_MODE = 0o600

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, TextIO
 from mfagen.errors import EnrolError
 
 if TYPE_CHECKING:  # enrol imports botocore, which only `mfagen enrol` needs
-    from mfagen.enrol import Setup
+    from mfagen.user.enrol import Setup
 
 
 class Terminal:
-    """The Prompter of mfagen.enrol for a person at a terminal (or a script feeding stdin)."""
+    """The Prompter of mfagen.user.enrol for a person at a terminal (or a script feeding stdin)."""
 
     def __init__(
         self, stdin: TextIO | None = None, out: TextIO | None = None, err: TextIO | None = None
