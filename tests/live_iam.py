@@ -13,14 +13,12 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mfagen.adopt import GROUP_INLINE_POLICIES, POLICY_DESCRIPTION, ROLE_INLINE_POLICY
-from mfagen.plan import Plan
+from mfagen.plan import Group, Plan, Role, SelfService
 
 IamClient = Any
 ClientFor = Callable[[str], IamClient]
 """An IAM client acting in the account of that id."""
 ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
-_INLINE = {purpose: name for name, purpose in GROUP_INLINE_POLICIES.items()}
 
 
 def apply_plan(plan: Plan, client_for: ClientFor) -> None:
@@ -37,20 +35,18 @@ def apply_structure(plan: Plan, client_for: ClientFor) -> None:
         PolicyName=policy.name,
         Path=policy.path,
         PolicyDocument=json.dumps(policy.document),
-        Description=POLICY_DESCRIPTION,
+        Description=SelfService.description,
     )
     for group in plan.groups:
         identity.create_group(GroupName=group.name, Path=group.path)
         identity.attach_group_policy(GroupName=group.name, PolicyArn=policy.arn)
-        for purpose, document in (
-            ("assume", group.assume_policy),
-            ("console", group.console_policy),
+        for name, document in (
+            (Group.assume_policy_name, group.assume_policy),
+            (Group.console_policy_name, group.console_policy),
         ):
             if document is not None:
                 identity.put_group_policy(
-                    GroupName=group.name,
-                    PolicyName=_INLINE[purpose],
-                    PolicyDocument=json.dumps(document),
+                    GroupName=group.name, PolicyName=name, PolicyDocument=json.dumps(document)
                 )
         for arn in group.managed_policy_arns:
             identity.attach_group_policy(GroupName=group.name, PolicyArn=arn)
@@ -69,7 +65,7 @@ def apply_structure(plan: Plan, client_for: ClientFor) -> None:
         if role.inline_policy is not None:
             iam.put_role_policy(
                 RoleName=role.name,
-                PolicyName=ROLE_INLINE_POLICY,
+                PolicyName=Role.inline_policy_name,
                 PolicyDocument=json.dumps(role.inline_policy),
             )
 

@@ -22,7 +22,7 @@ from mfagen import adopt, api, render
 from mfagen.adopt import IamClient, Import, Leftover
 from mfagen.cli import app
 from mfagen.errors import AwsError
-from mfagen.plan import Plan, Provider
+from mfagen.plan import Group, Plan, Provider, Role, SelfService
 from tests.e2e.tooling import Terraform, require_terraform_tooling, terraform_env, write_cli_config
 from tests.helpers import ROOT, build, minimal
 
@@ -233,7 +233,7 @@ def test_mfagens_own_policies_are_imported_and_adopting_twice_warns_of_nothing()
     iam = Account()
     [role] = plan.roles
     iam.add_role(role.name, role.trust, [ADMIN], ["TierStatements"])
-    policy = iam.add_policy("ManageMFAPolicy", description=adopt.POLICY_DESCRIPTION)
+    policy = iam.add_policy("ManageMFAPolicy", description=SelfService.description)
     iam.add_group(
         "AdminMFAGroup", [ADMIN, policy], ["AllowAssumeTierRoles", "TierStatementsWithMFA"]
     )
@@ -347,7 +347,7 @@ def test_the_policy_is_found_by_name_at_any_path_and_its_other_attachments_repor
     iam = Account()
     iam.add_policy("Unrelated")
     path = "/old/" if replaced else "/"  # found by name, then by its ARN
-    arn = iam.add_policy("ManageMFAPolicy", path, description or adopt.POLICY_DESCRIPTION)
+    arn = iam.add_policy("ManageMFAPolicy", path, description or SelfService.description)
     iam.add_group("AdminMFAGroup", [arn])
     iam.add_group("Auditors", [arn])
 
@@ -477,15 +477,19 @@ def test_aws_errors_become_an_aws_error_naming_the_account(
     )
 
 
-def test_the_blueprints_use_the_names_adopt_looks_for(seed_plan: Plan) -> None:
-    templates = "".join(
-        path.read_text(encoding="utf-8")
-        for path in (ROOT / "blueprints" / "terraform").glob("*.j2")
-    )
-    for name in [adopt.ROLE_INLINE_POLICY, *adopt.GROUP_INLINE_POLICIES, adopt.POLICY_DESCRIPTION]:
-        assert f'"{name}"' in templates, name
-    for suffix in adopt.GROUP_INLINE_POLICIES.values():
-        assert f'resource "aws_iam_group_policy" "{{{{ group.key }}}}__{suffix}"' in templates
+def test_the_module_names_what_adopt_looks_for_as_the_plan_does(seed_plan: Plan) -> None:
+    """adopt matches IAM's names with the plan's; the templates write the plan's."""
+    identity = render.render(seed_plan)["terraform/identity.tf"].decode()
+    names = re.findall(r'^  name += "([^"]+)"$', identity, re.M)
+    group = next(g for g in seed_plan.groups if g.assume_policy)
+    assert group.assume_policy_name in names
+    assert f'  description = "{SelfService.description}"' in identity
+    data = minimal()
+    data["tiers"]["admin"] = {"statements": [{"actions": ["s3:GetObject"], "resources": ["*"]}]}
+    data["tiers"]["admin"]["console"] = True
+    files = render.render(build(data))
+    assert f'"{Group.console_policy_name}"' in files["terraform/identity.tf"].decode()
+    assert f'"{Role.inline_policy_name}"' in files["terraform/account_prod.tf"].decode()
 
 
 def resources(files: dict[str, bytes], folder: str) -> dict[str, set[str] | None]:

@@ -22,14 +22,9 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     NoCredentialsError,
 )
 
-from mfagen import hcl
 from mfagen.errors import AwsError
 from mfagen.plan import Group, Plan, Provider, Role, User
 
-# Names the Terraform blueprints give (blueprints/terraform/*.j2); tests/test_adopt.py checks them.
-ROLE_INLINE_POLICY = "TierStatements"
-GROUP_INLINE_POLICIES = {"AllowAssumeTierRoles": "assume", "TierStatementsWithMFA": "console"}
-POLICY_DESCRIPTION = "Lets users manage their own MFA devices and keys; denies the rest without MFA"
 SESSION_NAME = "mfagen-adopt"
 
 
@@ -206,7 +201,7 @@ def _role(found: _Found, iam: IamClient, account: str, role: Role) -> None:
     if existing is None:
         return
     subject = _Subject(found, account, "role", role.name)
-    subject.adopt(f"aws_iam_role.{role.key}", role.name)
+    subject.adopt(str(role.address), role.name)
     moved = existing["Path"] != role.path
     if moved:
         subject.warn(
@@ -217,13 +212,12 @@ def _role(found: _Found, iam: IamClient, account: str, role: Role) -> None:
         subject.warn("its trust policy becomes mfagen's: MFA, and the tier's members only")
     for arn in _attached(iam, "list_attached_role_policies", RoleName=role.name):
         if arn in role.managed_policy_arns:
-            address = f"aws_iam_role_policy_attachment.{role.key}[{hcl.string(arn)}]"
-            subject.adopt(address, f"{role.name}/{arn}")
+            subject.adopt(role.attachments.at(arn), f"{role.name}/{arn}")
         elif not moved:
             subject.keeps(arn, inline=False)
     for name in _items(iam, "list_role_policies", "PolicyNames", RoleName=role.name):
-        if name == ROLE_INLINE_POLICY and role.inline_policy:
-            subject.adopt(f"aws_iam_role_policy.{role.key}", f"{role.name}:{name}")
+        if name == role.inline_policy_name and role.inline_policy:
+            subject.adopt(str(role.inline_address), f"{role.name}:{name}")
         elif not moved:
             subject.keeps(name, inline=True)
     subject.loses_tags_and_boundary(existing, ())
@@ -240,9 +234,9 @@ def _policy(found: _Found, iam: IamClient, plan: Plan) -> str:
         return policy.arn
     arn = str(existing["Arn"])
     subject = _Subject(found, plan.identity.alias, "policy", policy.name)
-    subject.adopt(f"aws_iam_policy.{policy.key}", arn)
+    subject.adopt(str(policy.address), arn)
     fixed = (existing["Path"], existing.get("Description"))  # IAM cannot change them
-    replaced = fixed != (policy.path, POLICY_DESCRIPTION)
+    replaced = fixed != (policy.path, policy.description)
     if replaced:
         subject.warn(
             "IAM cannot change its path or description to mfagen's: Terraform detaches, "
@@ -267,22 +261,28 @@ def _policy(found: _Found, iam: IamClient, plan: Plan) -> str:
 def _group(found: _Found, iam: IamClient, group: Group, policy_arn: str) -> None:
     if _get(iam.get_group, "Group", GroupName=group.name) is None:
         return
-    subject, key = _Subject(found, found.plan.identity.alias, "group", group.name), group.key
-    subject.adopt(f"aws_iam_group.{key}", group.name)
+    subject = _Subject(found, found.plan.identity.alias, "group", group.name)
+    subject.adopt(str(group.address), group.name)
     for arn in _attached(iam, "list_attached_group_policies", GroupName=group.name):
         if arn == policy_arn:
-            address = f"aws_iam_group_policy_attachment.{key}__{found.plan.self_service.key}"
+            address = str(group.self_service_attachment)
         elif arn in group.managed_policy_arns:
-            address = f"aws_iam_group_policy_attachment.{key}__console[{hcl.string(arn)}]"
+            address = group.console_attachments.at(arn)
         else:
             subject.keeps(arn, inline=False)
             continue
         subject.adopt(address, f"{group.name}/{arn}")
-    documents = {"assume": group.assume_policy, "console": group.console_policy}
+    inline = {
+        name: address
+        for name, address, document in (
+            (group.assume_policy_name, group.assume_address, group.assume_policy),
+            (group.console_policy_name, group.console_address, group.console_policy),
+        )
+        if document
+    }
     for name in _items(iam, "list_group_policies", "PolicyNames", GroupName=group.name):
-        suffix = GROUP_INLINE_POLICIES.get(name, "")
-        if documents.get(suffix):
-            subject.adopt(f"aws_iam_group_policy.{key}__{suffix}", f"{group.name}:{name}")
+        if name in inline:
+            subject.adopt(str(inline[name]), f"{group.name}:{name}")
         else:
             subject.keeps(name, inline=True)
 
@@ -296,7 +296,7 @@ def _user(found: _Found, iam: IamClient, user: User) -> None:
             subject.warn("does not exist, and with create_users: false Terraform cannot add it")
         return
     if plan.create_users:
-        subject.adopt(f"aws_iam_user.{user.address}", user.name)
+        subject.adopt(str(user.iam_user), user.name)
         subject.loses_tags_and_boundary(existing, tuple(k for k, _ in user.tags))
     current = {
         g["GroupName"] for g in _items(iam, "list_groups_for_user", "Groups", UserName=user.name)
@@ -304,8 +304,7 @@ def _user(found: _Found, iam: IamClient, user: User) -> None:
     names = {group.key: group.name for group in plan.groups}
     member = [names[k] for k in user.groups if names[k] in current]
     if member:
-        address = f"aws_iam_user_group_membership.{user.address}"
-        subject.adopt(address, "/".join([user.name, *member]))
+        subject.adopt(str(user.membership), "/".join([user.name, *member]))
 
 
 def _get(call: Callable[..., Reply], key: str, **kwargs: str) -> Reply | None:

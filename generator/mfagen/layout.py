@@ -10,6 +10,11 @@ from pathlib import Path
 TERRAFORM_DIR = "terraform"
 """The Terraform root module, or one folder per account below it (layout per-account)."""
 PROFILES_DIR = "profiles"
+ENROLMENT_OUTPUT = "enrolment_open"
+"""The module's output that declares the users whose enrolment window is open: the template
+writes it, the audit reads it."""
+MACHINE_USERS_OUTPUT = "machine_users"
+"""The module's output that acknowledges IAM users kept outside mfagen (`<account>/<user>`)."""
 
 
 def profile_path(user: str) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import string
+from typing import NamedTuple
 
+from mfagen import hcl
 from mfagen.models import Config
 
 PLACEHOLDERS = frozenset({"tier", "Tier"})
@@ -98,3 +100,24 @@ def user_address(user: str) -> str:
 def resource_name(*parts: str) -> str:
     """A Terraform resource name; `__` never occurs inside an account or tier name."""
     return "__".join(parts)
+
+
+class Address(NamedTuple):
+    """A Terraform resource's address: `type.name`, and `type.name["key"]` for an instance of
+    a for_each resource. Templates lay a resource out from it and refer to it by it; adopt.py
+    imports to it; moved blocks move to it: one place spells each."""
+
+    type: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.type}.{self.name}"
+
+    def at(self, key: str) -> str:
+        """The instance of a for_each resource whose key is `key`."""
+        return f"{self}[{hcl.string(key)}]"
+
+    @property
+    def labels(self) -> str:
+        """The block's labels: `"type" "name"`."""
+        return f"{hcl.string(self.type)} {hcl.string(self.name)}"

@@ -10,16 +10,18 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple
 
-from mfagen import hcl, naming, policies
+from mfagen import naming, policies
 from mfagen.iam import (
     GROUP_INLINE_CHARS,
     MANAGED_POLICY_CHARS,
     ROLE_INLINE_CHARS,
     TRUST_POLICY_CHARS,
 )
+from mfagen.layout import ENROLMENT_OUTPUT, MACHINE_USERS_OUTPUT
 from mfagen.models import PRESETS, BackendValue, Config
+from mfagen.naming import Address
 from mfagen.rules import Finding
 
 
@@ -61,6 +63,20 @@ class Role:
     trust: policies.Document
     managed_policy_arns: tuple[str, ...]
     inline_policy: policies.Document | None
+    inline_policy_name: ClassVar[str] = "TierStatements"
+
+    @property
+    def address(self) -> Address:
+        return Address("aws_iam_role", self.key)
+
+    @property
+    def attachments(self) -> Address:
+        """The managed policies' attachments, one instance per policy ARN."""
+        return Address("aws_iam_role_policy_attachment", self.key)
+
+    @property
+    def inline_address(self) -> Address:
+        return Address("aws_iam_role_policy", self.key)
 
 
 @dataclass(frozen=True)
@@ -73,10 +89,37 @@ class Group:
     assume_policy: policies.Document | None
     console_policy: policies.Document | None
     managed_policy_arns: tuple[str, ...]
+    assume_policy_name: ClassVar[str] = "AllowAssumeTierRoles"
+    console_policy_name: ClassVar[str] = "TierStatementsWithMFA"
+
+    @property
+    def address(self) -> Address:
+        return Address("aws_iam_group", self.key)
+
+    @property
+    def self_service_attachment(self) -> Address:
+        return Address("aws_iam_group_policy_attachment", f"{self.key}__{SELF_SERVICE_KEY}")
+
+    @property
+    def console_attachments(self) -> Address:
+        """The tier's managed policies on the group (console: true), one per policy ARN."""
+        return Address("aws_iam_group_policy_attachment", f"{self.key}__console")
+
+    @property
+    def assume_address(self) -> Address:
+        return Address("aws_iam_group_policy", f"{self.key}__assume")
+
+    @property
+    def console_address(self) -> Address:
+        return Address("aws_iam_group_policy", f"{self.key}__console")
 
 
 @dataclass(frozen=True)
 class SelfService:
+    description: ClassVar[str] = (
+        "Lets users manage their own MFA devices and keys; denies the rest without MFA"
+    )
+    enrolment_output: ClassVar[str] = ENROLMENT_OUTPUT
     key: str
     name: str
     path: str
@@ -90,6 +133,10 @@ class SelfService:
     gate: policies.EnrolmentGate
     """How the enrolment gate tells the open users: by their tag, or by name."""
 
+    @property
+    def address(self) -> Address:
+        return Address("aws_iam_policy", self.key)
+
 
 @dataclass(frozen=True)
 class User:
@@ -100,6 +147,14 @@ class User:
     groups: tuple[str, ...]
     """Keys of the groups the user belongs to (tier groups, or the self-service group)."""
     tags: tuple[tuple[str, str], ...]
+
+    @property
+    def iam_user(self) -> Address:
+        return Address("aws_iam_user", self.address)
+
+    @property
+    def membership(self) -> Address:
+        return Address("aws_iam_user_group_membership", self.address)
 
 
 class Profile(NamedTuple):
@@ -120,6 +175,7 @@ class Profile(NamedTuple):
 class Module:
     """One Terraform root module: its folder below terraform/, providers and backend."""
 
+    machine_users_output: ClassVar[str] = MACHINE_USERS_OUTPUT
     folder: str
     """"" for the single layout; the account's name with layout per-account."""
     providers: tuple[Provider, ...]
@@ -189,6 +245,14 @@ class Plan:
         """The profile files of these users, in this order."""
         return _profile_files(self.config, self.identity, self.roles, users)
 
+    def group(self, key: str) -> Group:
+        """The group whose key is `key` (a user's `groups`)."""
+        return self._groups_by_key[key]
+
+    @cached_property
+    def _groups_by_key(self) -> dict[str, Group]:
+        return {group.key: group for group in self.groups}
+
     def roles_in(self, account: str) -> tuple[Role, ...]:
         return tuple(role for role in self.roles if role.account == account)
 
@@ -197,6 +261,8 @@ class Plan:
 
 
 SELF_SERVICE_GROUP_KEY = "self_service"
+SELF_SERVICE_KEY = "manage_mfa"
+"""The Terraform name of ManageMFAPolicy (whatever naming.policy calls it in IAM)."""
 
 
 def group_key(tier: str) -> str:
@@ -204,13 +270,12 @@ def group_key(tier: str) -> str:
 
 
 def _moves(users: Iterable[User], *, create_users: bool) -> tuple[Move, ...]:
-    """mfagen wrote all users as instances of one for_each resource per kind, keyed by name."""
-    kinds = ["aws_iam_user"] if create_users else []
-    kinds.append("aws_iam_user_group_membership")
+    """mfagen 0.1 wrote all users as instances of one for_each resource per kind, `user`,
+    keyed by name."""
     return tuple(
-        Move(f"{kind}.user[{hcl.string(user.name)}]", f"{kind}.{user.address}")
+        Move(Address(new.type, "user").at(user.name), str(new))
         for user in users
-        for kind in kinds
+        for new in ([user.iam_user] if create_users else []) + [user.membership]
     )
 
 
@@ -468,7 +533,7 @@ def _self_service(
         groups_named = [f"arn:aws:iam::{identity_id}:group{path}*"]
     chosen = document(roles_named, groups_named, gate)
     return SelfService(
-        "manage_mfa",
+        SELF_SERVICE_KEY,
         config.naming.policy,
         path,
         policy_arn,

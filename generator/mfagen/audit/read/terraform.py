@@ -20,10 +20,8 @@ from mfagen.audit.read import links
 from mfagen.audit.read.expressions import Pending
 from mfagen.audit.read.hcl_blocks import Block
 from mfagen.audit.read.resources import Reader
+from mfagen.layout import ENROLMENT_OUTPUT, MACHINE_USERS_OUTPUT
 
-ENROLMENT_OUTPUT = "enrolment_open"
-"""The output that declares the users whose enrolment window is open."""
-MACHINE_USERS_OUTPUT = "machine_users"
 """The output that acknowledges IAM users kept outside mfagen: `<account alias>/<user name>`."""
 
 
