@@ -401,7 +401,7 @@ def test_render_refuses_an_open_window_the_module_does_not_declare(
     shutil.copytree(ROOT / "blueprints", blueprints)
     template = blueprints / "terraform" / "identity.tf.j2"
     text = template.read_text(encoding="utf-8")
-    start = text.index('output "enrolment_open" {')
+    start = text.index('output "{{ policy.enrolment_output }}" {')
     template.write_text(text[:start] + text[text.index("\n}\n", start) + 3 :], encoding="utf-8")
     result = runner.invoke(app, ["render", "--blueprints", str(blueprints)])
     assert result.exit_code == 1, result.output
