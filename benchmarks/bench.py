@@ -7,14 +7,16 @@ accounts, 25 tiers each in 12 accounts, 3 tiers per user) it generates a seeded 
 runs as separate processes:
 `mfagen render` into an empty folder (with its audit, as users run it, and with
 `--no-audit`), `mfagen render --check` (nothing changed), `mfagen audit`, and `mfagen render`
-of the config with one more user into the existing output (a typical commit), and prints the
+of the config with one more user into the existing output (a typical commit; at L, IAM's
+quota, one user leaves as another joins), and prints the
 median wall time, the peak RSS (the largest of the runs), the files and bytes written, and the
 I/O floor: how long a bare Python process takes to write the same files (it loads their
 contents with one read of a pickle, then creates the folders and writes them), and the same
 floor ending with one os.sync(): the files on disk, not only in the page cache (render flushes
-each file and folder it wrote instead, which is never cheaper). It also prints the CPU time (user + system) of a render. Every render
-and floor writes into a folder name not used before in the run, and nothing is deleted until
-the end (the first files created after a deletion can cost many times the system time).
+each file and folder it wrote instead). It also prints the CPU time (user + system) of a
+render. Every render and floor writes into a folder name not used before in the run, and
+nothing is deleted until the end (the first files created after a deletion can cost many times
+the system time).
 
 A first rollout (`--rollout`) opens enrolment windows: for R (1,500 users, 3 accounts, five
 tiers, two users in ten in two) and L, the config with no window open, a tenth of them and

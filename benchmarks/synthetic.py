@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from mfagen.iam import USERS_PER_ACCOUNT
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -91,10 +93,14 @@ def write(
     one_more_user: bool = False,
     open_share: float = 0.0,
 ) -> Path:
-    """The config as a file; `one_more_user` adds a user in tier00 (a typical commit)."""
+    """The config as a file; `one_more_user` adds a user in tier00 (a typical commit), and at
+    IAM's quota of users in an account removes the last one (someone leaves as they join)."""
     data = config(scale, seed, open_share)
     if one_more_user:
-        data["users"]["zz-new-user"] = {"tiers": ["tier00"]}  # type: ignore[index]
+        users: dict[str, object] = data["users"]  # type: ignore[assignment]
+        if len(users) >= USERS_PER_ACCOUNT:
+            del users[max(users)]
+        users["zz-new-user"] = {"tiers": ["tier00"]}
     suffix = ("-plus1" if one_more_user else "") + (f"-open{open_share:g}" if open_share else "")
     path = folder / f"accounts-{scale.name}{suffix}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
