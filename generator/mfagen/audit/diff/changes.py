@@ -168,8 +168,6 @@ def _user(base: _Side, head: _Side, name: str) -> UserChanges | None:
         status: Status = "added" if before is None else "removed"
         return UserChanges(name, status, before, after, gains=tuple(head.grants(name).values()),
                            loses=tuple(base.grants(name).values()))  # fmt: skip
-    if before == after and base.states(name) == head.states(name):
-        return None  # the usual case, told apart without a Grant built
     was, now = base.grants(name), head.grants(name)
     gains = tuple(grant for key, grant in now.items() if key not in was)
     loses = tuple(grant for key, grant in was.items() if key not in now)
@@ -191,14 +189,6 @@ class _Side:
         self.snapshot = snapshot
         self._grants: dict[int, Grant] = {}
         """id(cell) -> its grant (the snapshot keeps every cell alive)."""
-
-    def states(self, name: str) -> tuple[object, ...]:
-        """What `grants` says of the user, short of each role's own facts (ARN, MFA maximum
-        age: the tier's changes): equal states, equal grants but for those."""
-        side = self.snapshot
-        cells = tuple((g.account, g.tier, g.state) for g in map(self._grant, side.matrix[name]))
-        console = tuple(t for t in side.tiers_of[name] if t in side.console)
-        return (cells, console, side.identity if console else "")
 
     def grants(self, name: str) -> dict[tuple[str, Key], Grant]:
         """The user's grants by ("role" | "console", (account, tier))."""
