@@ -14,7 +14,7 @@ TAG_PREFIX = "mfagen-tier-"
 """Users of a tier too large for an ARN list in its trust carry the tag `mfagen-tier-<tier>`."""
 ASSUME_ROLE_VARIABLE = "assume_role_name"
 """The Terraform variable that makes every provider with a terraform_role assume the role of
-that name in its account instead: `terraform plan -var assume_role_name=mfagen-plan`."""
+that name in its account instead: `terraform plan -var assume_role_name=mfagen-read`."""
 ENROLMENT_TAG = "mfagen-enrolment"
 ENROLMENT_OPEN = "open"
 """A user whose enrolment window is open carries the tag `mfagen-enrolment = open`, which the

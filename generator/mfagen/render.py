@@ -13,7 +13,7 @@ import jinja2
 
 from mfagen import hcl
 from mfagen.errors import UsageError
-from mfagen.layout import TERRAFORM_DIR, profile_path
+from mfagen.layout import TERRAFORM_DIR, USERS_FILE, profile_path
 from mfagen.plan import Module, Plan, ProfileFile
 
 if TYPE_CHECKING:  # adopt needs boto3, which only `render --adopt` requires
@@ -92,7 +92,7 @@ def _module(
         ("providers.tf", "providers.tf.j2", {}),
     ]
     if module.holds_identity:
-        wanted += [("identity.tf", "identity.tf.j2", {}), ("users.tf", "users.tf.j2", {})]
+        wanted += [("identity.tf", "identity.tf.j2", {}), (USERS_FILE, "users.tf.j2", {})]
         if plan.moves:
             wanted.append(("moved.tf", "moved.tf.j2", {}))
     for provider in module.providers:

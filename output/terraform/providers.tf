@@ -5,7 +5,7 @@
 
 # Each account's terraform_role applies the module. To plan without its rights (a pull
 # request's plan), pass a read-only role every such account has, by name:
-# terraform plan -var assume_role_name=mfagen-plan (docs/gitops.md).
+# terraform plan -var assume_role_name=mfagen-read (docs/gitops.md).
 variable "assume_role_name" {
   description = "A role to assume in every account instead of its terraform_role, e.g. a read-only one"
   type        = string

@@ -259,11 +259,11 @@ def test_a_providers_role_is_its_terraform_role_unless_the_variable_has_a_defaul
         ("prod", "arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"),
     )
     edited = replace(
-        files, "terraform/providers.tf", "  default     = null\n", '  default     = "mfagen-plan"\n'
+        files, "terraform/providers.tf", "  default     = null\n", '  default     = "mfagen-read"\n'
     )
     assert read(edited).assume_roles == (
-        ("dev", "arn:aws:iam::222222222222:role/mfagen-plan"),
-        ("prod", "arn:aws:iam::333333333333:role/mfagen-plan"),
+        ("dev", "arn:aws:iam::222222222222:role/mfagen-read"),
+        ("prod", "arn:aws:iam::333333333333:role/mfagen-read"),
     )
     other = replace(files, "terraform/providers.tf", "var.assume_role_name}", "var.other}")
     with pytest.raises(AuditInputError, match="cannot evaluate the template"):

@@ -23,7 +23,7 @@ from .tooling import TerraformFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.terraform, pytest.mark.slow]
 
-PLAN_ROLE = "mfagen-plan"
+PLAN_ROLE = "mfagen-read"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
 

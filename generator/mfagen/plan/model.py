@@ -132,6 +132,11 @@ class SelfService:
     def address(self) -> Address:
         return Address("aws_iam_policy", self.key)
 
+    @property
+    def gate_tag(self) -> policies.OpenByTag | None:
+        """The tag that opens a window, when the gate reads one (None: it names the users)."""
+        return self.gate if isinstance(self.gate, policies.OpenByTag) else None
+
 
 @dataclass(frozen=True)
 class User:
