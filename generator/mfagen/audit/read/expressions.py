@@ -64,9 +64,9 @@ class Scope:
     resources: dict[tuple[str, str], dict[str | None, Mapping[str, Any]]] = field(
         default_factory=dict
     )
+    """(type, name) -> instance key (None without for_each) -> attributes (name, arn, id)."""
     variables: dict[str, Any] = field(default_factory=dict)
     """`var.<name>`: each variable's default."""
-    """(type, name) -> instance key (None without for_each) -> attributes (name, arn, id)."""
 
     def at(self, file: str, line: int) -> Scope:
         self.file, self.line = file, line

@@ -22,8 +22,6 @@ from mfagen.audit.read.hcl_blocks import Block
 from mfagen.audit.read.resources import Reader
 from mfagen.layout import ENROLMENT_OUTPUT, MACHINE_USERS_OUTPUT
 
-"""The output that acknowledges IAM users kept outside mfagen: `<account alias>/<user name>`."""
-
 
 def read(files: Mapping[str, str]) -> Module:
     """The IAM of `files` (path -> HCL text); AuditInputError when it cannot be read."""
