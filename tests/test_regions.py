@@ -236,3 +236,26 @@ def test_render_writes_no_profile_with_an_unknown_region(tmp_path: Path) -> None
     result = runner.invoke(app, ["render", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_region_of_another_partition_under_new_regions_is_refused_there(tmp_path: Path) -> None:
+    data = minimal()
+    data["new_regions"] = ["xx-newplace-1", "us-gov-west-1"]
+    path = write_config(tmp_path, data)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    line = line_of(path, "us-gov-west-1")
+    assert result.stderr.startswith(f"{path}:{line}:"), result.stderr
+    assert "new_regions[1]: 'us-gov-west-1' is a region of the aws-us-gov partition" in (
+        result.stderr
+    )
+
+
+def test_a_broken_backend_type_hides_no_region_typo_elsewhere(tmp_path: Path) -> None:
+    """Only the backend's own region settings rest on its type."""
+    data = _with_region("user", "us-eats-1")
+    data["terraform"] = {"backend": {"type": ["s3"], "config": {"bucket": "b", "key": "k"}}}
+    result = validate(tmp_path, data)
+    assert result.exit_code == 2, result.output
+    assert "terraform.backend.type" in result.stderr
+    assert "users.alice.region: unknown region 'us-eats-1'" in result.stderr

@@ -36,6 +36,20 @@ def test_the_minimal_configuration_has_no_findings() -> None:
 # --- accounts ----------------------------------------------------------------------------
 
 
+def test_a_machine_user_is_no_user_of_mfagens_and_is_listed_once() -> None:
+    data = minimal()
+    data["accounts"]["identity"]["machine_users"] = ["alice", "ci", "ci"]
+    data["accounts"]["prod"]["machine_users"] = ["alice"]  # another account's alice: fine
+    assert errors(data) == [
+        (
+            "accounts.identity.machine_users[0]",
+            "'alice' is a user mfagen manages (users.alice)",
+            "a machine user is one kept outside mfagen: remove it here or from users",
+        ),
+        ("accounts.identity.machine_users[2]", "machine user 'ci' is listed twice", "list it once"),
+    ]
+
+
 def test_single_account_mode_needs_no_identity_account() -> None:
     data = minimal(accounts={"main": {"id": "111111111111"}})
     del data["identity_account"]

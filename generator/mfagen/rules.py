@@ -8,7 +8,6 @@ or a key written twice) the finding is dropped rather than made from a stand-in 
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
 from collections.abc import Collection, Iterable, Iterator
@@ -19,7 +18,7 @@ from mfagen.errors import Problem
 from mfagen.loader import Document, Loc
 from mfagen.models import PRESETS, Config, Statement
 from mfagen.policies import NO_MFA_ALLOWED_ACTIONS, OWN_USER_ACTIONS
-from mfagen.wording import did_you_mean
+from mfagen.wording import closest, did_you_mean
 
 SELF_SERVICE_ACTIONS = frozenset({*NO_MFA_ALLOWED_ACTIONS, *OWN_USER_ACTIONS, iam.ASSUME_ROLE})
 MAX_MANAGED_POLICIES = min(iam.MANAGED_POLICIES_PER_ROLE, iam.MANAGED_POLICIES_PER_GROUP)
@@ -153,6 +152,23 @@ def _accounts(config: Config) -> Iterator[Finding]:
                 f"Terraform assumes it to act in this account: arn:aws:iam::{account.id}:role/...",
                 rests_on=(("accounts", name, "id"),),
             )
+        yield from _machine_users(config, name, account.machine_users)
+
+
+def _machine_users(config: Config, account: str, machines: list[str]) -> Iterator[Finding]:
+    """A machine user is kept outside mfagen: not one of its users, and listed once."""
+    identity = account == naming.identity_name(config)
+    for index, machine in enumerate(machines):
+        loc: Loc = ("accounts", account, "machine_users", index)
+        if identity and machine in config.users:
+            yield Finding(
+                loc,
+                f"{machine!r} is a user mfagen manages (users.{machine})",
+                "a machine user is one kept outside mfagen: remove it here or from users",
+                rests_on=(("users", machine),),
+            )
+        elif machines.index(machine) != index:
+            yield Finding(loc, f"machine user {machine!r} is listed twice", "list it once")
 
 
 def _tiers(config: Config) -> Iterator[Finding]:
@@ -439,18 +455,23 @@ S3_BACKEND_REGIONS = ("region", "sts_region")
 
 
 def _regions(config: Config) -> Iterator[Finding]:
-    """Every region written is one AWS has: mfagen's list, or one named in new_regions."""
-    places: list[tuple[Loc, object]] = [
-        (("defaults", "region"), config.defaults.region),
-        *((("accounts", n, "region"), a.region) for n, a in config.accounts.items()),
-        *((("users", n, "region"), u.region) for n, u in config.users.items()),
+    """Every region written is one AWS has: mfagen's list, or one named in new_regions; and
+    one of the aws partition, whose ARNs mfagen writes."""
+    places: list[tuple[Loc, object, tuple[Loc, ...]]] = [
+        (("defaults", "region"), config.defaults.region, ()),
+        *((("accounts", n, "region"), a.region, ()) for n, a in config.accounts.items()),
+        *((("users", n, "region"), u.region, ()) for n, u in config.users.items()),
+        *((("new_regions", i), region, ()) for i, region in enumerate(config.new_regions)),
     ]
     backend = config.terraform.backend
     if backend is not None and backend.type == "s3":
         setting: Loc = ("terraform", "backend", "config")
-        places += [((*setting, key), backend.config.get(key)) for key in S3_BACKEND_REGIONS]
+        places += [
+            ((*setting, key), backend.config.get(key), (("terraform", "backend", "type"),))
+            for key in S3_BACKEND_REGIONS
+        ]
     known = regions.KNOWN | set(config.new_regions)
-    for loc, region in places:
+    for loc, region, rests_on in places:
         if isinstance(region, str) and region in regions.OTHER_PARTITIONS:
             yield Finding(
                 loc,
@@ -458,16 +479,16 @@ def _regions(config: Config) -> Iterator[Finding]:
                 "mfagen writes arn:aws: ARNs, for the regions of the aws partition only",
             )
         elif region is not None and region not in known:
-            close = difflib.get_close_matches(str(region), sorted(regions.KNOWN), n=1, cutoff=0.8)
+            close = closest(region, regions.KNOWN, cutoff=0.8)
             yield Finding(
                 loc,
                 f"unknown region {region!r}",
-                f"did you mean {close[0]!r}? A region newer than mfagen's list "
+                f"did you mean {close!r}? A region newer than mfagen's list "
                 f"({regions.SOURCE}) goes under new_regions"
                 if close
                 else f"mfagen knows the regions of {regions.SOURCE}; a newer region goes "
                 "under new_regions",
-                rests_on=(("new_regions",), ("terraform", "backend", "type")),
+                rests_on=(("new_regions",), *rests_on),
             )
 
 

@@ -19,12 +19,18 @@ def listed(items: Sequence[str], shown: int = 5, separator: str = ", ") -> str:
     return f"{head} ... and {rest} more" if rest > 0 else head
 
 
+def closest(name: object, choices: Iterable[str], cutoff: float = 0.5) -> str | None:
+    """The choice most like a misspelt name, if one is close enough."""
+    close = difflib.get_close_matches(str(name), sorted(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
 def did_you_mean(name: object, choices: Iterable[str]) -> str:
     """A did-you-mean hint for a misspelt name, or the valid names when none is close."""
     options = sorted(choices)
-    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.5)
+    close = closest(name, options)
     if close:
-        return f"did you mean {close[0]!r}?"
+        return f"did you mean {close!r}?"
     if not options:
         return ""
     shown = ", ".join(repr(option) for option in options[:12])

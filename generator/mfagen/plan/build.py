@@ -45,7 +45,7 @@ def build(config: Config) -> Plan:
             account.id,
             account_region(config, name),
             account.terraform_role,
-            tuple(sorted(set(account.machine_users))),
+            tuple(sorted(account.machine_users)),
         )
         for name, account in config.accounts.items()
     )
