@@ -180,7 +180,9 @@ def _tiers(config: Config) -> Iterator[Finding]:
                 "this tier grants nothing",
                 f"give it a preset ({', '.join(PRESETS)}), managed_policies or statements",
             )
-        yield from _references(config.accounts, tier.accounts or [], (*loc, "accounts"), "account")
+        yield from _references(
+            config.accounts, "accounts", tier.accounts or [], (*loc, "accounts"), "account"
+        )
         if tier.accounts == []:
             yield Finding(
                 (*loc, "accounts"),
@@ -320,7 +322,7 @@ def _users(config: Config) -> Iterator[Finding]:
         unset = " (a device is named after its user unless mfa_device: is set)"
         owner = f"user {name!r}" + ("" if user.mfa_device else unset)
         devices.setdefault(device, (name, owner, user.mfa_device or name))
-        yield from _references(config.tiers, user.tiers, (*loc, "tiers"), "tier")
+        yield from _references(config.tiers, "tiers", user.tiers, (*loc, "tiers"), "tier")
         if len(set(user.tiers)) > iam.GROUPS_PER_USER:
             yield Finding(
                 (*loc, "tiers"),
@@ -337,8 +339,11 @@ def _users(config: Config) -> Iterator[Finding]:
             )
 
 
-def _references(known: Iterable[str], names: list[str], loc: Loc, what: str) -> Iterator[Finding]:
-    """Each name must be one of `known`, the entries of `accounts` or `tiers` (`what`)."""
+def _references(
+    known: Iterable[str], section: str, names: list[str], loc: Loc, what: str
+) -> Iterator[Finding]:
+    """Each name must be one of `known`, the entries of the top-level `section` (`accounts`
+    or `tiers`), each called a `what` in messages."""
     known = list(known)
     for index, name in enumerate(names):
         if name not in known:
@@ -346,7 +351,7 @@ def _references(known: Iterable[str], names: list[str], loc: Loc, what: str) -> 
                 (*loc, index),
                 f"unknown {what} {name!r}",
                 did_you_mean(name, known),
-                rests_on=((f"{what}s", name),),
+                rests_on=((section, name),),
             )
         elif names.index(name) != index:
             yield Finding((*loc, index), f"{what} {name!r} is listed twice", "list it once")
