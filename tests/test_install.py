@@ -73,6 +73,26 @@ def test_existing_content_is_kept_byte_for_byte(
     assert "acme-prod-admin" in profiles
 
 
+def test_a_config_kept_behind_a_symlink_is_updated_and_the_link_stays(
+    setup: Path, tmp_path: Path
+) -> None:
+    """Dotfiles managers link ~/.aws/config to a file in a repository: that file changes."""
+    real = tmp_path / "dotfiles" / "aws-config"
+    real.parent.mkdir()
+    real.write_bytes(OTHER)
+    setup.parent.mkdir()
+    setup.symlink_to(real)
+    backup = real.with_name("aws-config.mfagen-backup")
+    assert _install(setup) == (
+        f"{setup}: added the mfagen block (previous file kept as {backup})\n"
+    )
+    assert setup.is_symlink()
+    assert setup.resolve() == real.resolve()
+    assert real.read_bytes().startswith(OTHER)
+    assert b"# >>> mfagen acme" in real.read_bytes()
+    assert backup.read_bytes() == OTHER
+
+
 def test_reinstalling_replaces_the_block_in_place(setup: Path) -> None:
     setup.parent.mkdir()
     setup.write_bytes(OTHER)

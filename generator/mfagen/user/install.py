@@ -41,7 +41,13 @@ def config_path(explicit: Path | None) -> Path:
 def install(
     path: Path, block: str, organization: str, profiles: list[str], *, dry_run: bool
 ) -> Installation:
-    """Put `block` into the config file at `path`; with `dry_run` only compute the diff."""
+    """Put `block` into the config file at `path`; with `dry_run` only compute the diff.
+
+    A `path` that is a symbolic link (a config kept with one's dotfiles) is followed: the file
+    it leads to is updated, and the link stays a link."""
+    shown = path
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     original = _read(path)
     newline = b"\r\n" if b"\r\n" in original else b"\n"
     new_block = block.encode("utf-8").replace(b"\n", newline)
@@ -60,20 +66,20 @@ def install(
         updated = b"".join(lines[: span[0]]) + new_block + b"".join(lines[span[1] :])
         action = "replaced"
     if updated == original:
-        return Installation(path, "unchanged", "", None)
+        return Installation(shown, "unchanged", "", None)
     diff = "".join(
         difflib.unified_diff(
             original.decode("utf-8", "replace").splitlines(keepends=True),
             updated.decode("utf-8", "replace").splitlines(keepends=True),
-            fromfile=str(path),
-            tofile=str(path),
+            fromfile=str(shown),
+            tofile=str(shown),
         )
     )
     if dry_run:
-        return Installation(path, action, diff, None)
+        return Installation(shown, action, diff, None)
     backup = _backup(path, original) if path.exists() else None
     _replace(path, updated, _mode(path))
-    return Installation(path, action, diff, backup)
+    return Installation(shown, action, diff, backup)
 
 
 def _markers(organization: str) -> tuple[bytes, bytes]:
