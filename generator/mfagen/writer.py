@@ -82,7 +82,7 @@ def read_manifest(out: Path) -> set[str]:
 def diff(out: Path, files: dict[str, bytes]) -> list[Change]:
     """What writing `files` (the manifest among them) into `out` would change. Call it on a
     finished folder (transaction.refuse_unfinished): a half-written one has no answer."""
-    return _compare(out, files, read_manifest(out), interrupted=False).changes
+    return _compare(out, files, read_manifest(out)).changes
 
 
 def finish(out: Path) -> bool:
@@ -107,14 +107,15 @@ def write(out: Path, files: dict[str, bytes]) -> WriteResult:
         raise OutputError("is not a folder", "pass --out a folder (created if missing)", str(out))
     with transaction.locked(out):
         interrupted = transaction.recover(out)
-        found = _compare(out, files, read_manifest(out), interrupted=interrupted, writing=True)
+        found = _compare(out, files, read_manifest(out), writing=True)
         if found.pending or found.stale:
             transaction.commit(out, found.pending, found.stale)
+    finished = [Change(transaction.JOURNAL, "interrupted")] if interrupted else []
     return WriteResult(
         tuple(sorted(found.pending)),
         found.stale,
         len(files) - len(found.pending),
-        tuple(found.changes),
+        (*finished, *found.changes),
     )
 
 
@@ -131,7 +132,6 @@ def _compare(
     files: dict[str, bytes],
     owned: set[str],
     *,
-    interrupted: bool,
     writing: bool = False,
 ) -> _Comparison:
     """Read each target once and compare. `writing` refuses what a write must not do:
@@ -139,7 +139,7 @@ def _compare(
     confinement = transaction.Confinement(out)
     root = os.fspath(out)
     pending: dict[str, bytes] = {}
-    changes = [Change(transaction.JOURNAL, "interrupted")] if interrupted else []
+    changes: list[Change] = []
     for path, content in sorted(files.items()):
         if writing:
             _check_inside(confinement, out, path)
