@@ -83,6 +83,23 @@ def test_an_unreadable_account_exits_2_naming_the_call(aws: None, tmp_path: Path
     assert "  invariants: not proved (the identity account could not be read)" in result.stdout
 
 
+def test_an_unknown_aws_profile_exits_2_with_a_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, _ = render(tmp_path)
+    monkeypatch.setenv("AWS_PROFILE", "nosuch")
+
+    result = runner.invoke(app, ["audit", "--live", str(folder)])
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr == (
+        "mfagen: error: cannot read IAM: The config profile (nosuch) could not be found\n"
+        "  hint: check AWS_PROFILE, or unset it for boto3's default credentials; "
+        "`aws configure list` shows the profile and credentials found\n"
+    )
+
+
 def test_role_name_needs_live_and_a_role_name(tmp_path: Path) -> None:
     alone = runner.invoke(app, ["audit", str(tmp_path), "--role-name", "Audit"])
     bad = runner.invoke(app, ["audit", "--live", str(tmp_path), "--role-name", "two words"])

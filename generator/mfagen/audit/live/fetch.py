@@ -38,6 +38,7 @@ from mfagen.audit.live.state import (
     Target,
     credential_report,
 )
+from mfagen.errors import AwsError
 
 SESSION_NAME = "mfagen-audit"
 CALLS = frozenset(
@@ -68,8 +69,9 @@ def read_all(
     progress: Callable[[Progress], None] | None = None,
     session: Any = None,
 ) -> tuple[list[AccountState], list[AccountFailure]]:
-    """Read every target, `jobs` accounts at a time; the states and failures, by alias."""
-    session = session or boto3.session.Session()
+    """Read every target, `jobs` accounts at a time; the states and failures, by alias.
+    Raise AwsError when boto3's default session cannot start (an unknown AWS_PROFILE)."""
+    session = session or _default_session()
     lock = threading.Lock()  # a boto3 session is not thread-safe; its clients are
     states: list[AccountState] = []
     failures: list[AccountFailure] = []
@@ -90,6 +92,17 @@ def read_all(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return sorted(states, key=lambda s: s.alias), sorted(failures, key=lambda f: f.alias)
+
+
+def _default_session() -> Any:
+    try:
+        return boto3.session.Session()
+    except BotoCoreError as error:
+        raise AwsError(
+            f"cannot read IAM: {error}",
+            "check AWS_PROFILE, or unset it for boto3's default credentials; "
+            "`aws configure list` shows the profile and credentials found",
+        ) from None
 
 
 class _Account:
