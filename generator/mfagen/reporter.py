@@ -149,10 +149,16 @@ class Reporter:
             self._complain(
                 f"mfagen: error: {failure.label}: {failure.call} failed: {failure.message}"
             )
-        if report.failures:
+        if report.failures and report.read:
             self._complain(
                 "  hint: the other accounts were audited; give the caller (or --role-name's "
                 "role) read access there, see docs/live-audit.md"
+            )
+        elif report.failures:
+            self._complain(
+                "  hint: no account was read: check the caller's credentials (`aws configure "
+                "list`), and give them (or --role-name's role) read access, see "
+                "docs/live-audit.md"
             )
         if not report.ok:
             self._complain(f"mfagen: live audit failed: {live_report.verdict(report)}")

@@ -81,6 +81,10 @@ def test_an_unreadable_account_exits_2_naming_the_call(aws: None, tmp_path: Path
         "not in 111111111111"
     )
     assert "  invariants: not proved (the identity account could not be read)" in result.stdout
+    assert result.stderr.splitlines()[1] == (
+        "  hint: the other accounts were audited; give the caller (or --role-name's role) read "
+        "access there, see docs/live-audit.md"
+    )
 
 
 def test_an_unknown_aws_profile_exits_2_with_a_hint(
@@ -97,6 +101,26 @@ def test_an_unknown_aws_profile_exits_2_with_a_hint(
         "mfagen: error: cannot read IAM: The config profile (nosuch) could not be found\n"
         "  hint: check AWS_PROFILE, or unset it for boto3's default credentials; "
         "`aws configure list` shows the profile and credentials found\n"
+    )
+
+
+def test_without_credentials_no_account_is_read_and_the_hint_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, _ = render(tmp_path)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance metadata look-up
+    for name in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        monkeypatch.delenv(name, raising=False)
+
+    result = runner.invoke(app, ["audit", "--live", str(folder)])
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "mfagen: error: dev (222222222222): sts:AssumeRole failed: Unable to locate credentials\n"
+        f"mfagen: error: identity ({IDENTITY}): sts:GetCallerIdentity failed: Unable to locate "
+        "credentials\n"
+        "  hint: no account was read: check the caller's credentials (`aws configure list`), "
+        "and give them (or --role-name's role) read access, see docs/live-audit.md\n"
     )
 
 
