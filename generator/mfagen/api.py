@@ -133,14 +133,21 @@ def render_files(
 
 def find_existing(built: plan.Plan) -> Adoption:
     """What of `built` exists in AWS already (read-only look-ups, the caller's credentials)."""
+    _need_boto3("--adopt", ", nothing written")
+    from mfagen import adopt  # noqa: PLC0415 - boto3 is optional, only --adopt needs it
+
+    return adopt.find(built, adopt.session_clients())
+
+
+def _need_boto3(command: str, outcome: str = "") -> None:
+    """Refuse `command` with what to install when boto3 (the `aws` extra) is missing."""
     try:
-        from mfagen import adopt  # noqa: PLC0415 - boto3 is optional, only --adopt needs it
+        import boto3  # type: ignore[import-untyped]  # noqa: F401, PLC0415 - the `aws` extra
     except ModuleNotFoundError as error:
         raise AwsError(
-            f"--adopt needs boto3, which is not installed ({error}), nothing written",
+            f"{command} needs boto3, which is not installed ({error}){outcome}",
             "pip install 'mfagen[aws]'",
         ) from None
-    return adopt.find(built, adopt.session_clients())
 
 
 def audit_live(
@@ -150,13 +157,7 @@ def audit_live(
 ) -> LiveReport:
     """`mfagen audit --live`: read IAM in every account of `folder`'s module (read-only, the
     credentials Terraform would use) and judge it against the folder (mfagen.audit.live)."""
-    try:
-        import boto3  # type: ignore[import-untyped]  # noqa: F401, PLC0415 - the `aws` extra
-    except ModuleNotFoundError as error:
-        raise AwsError(
-            f"audit --live needs boto3, which is not installed ({error})",
-            "pip install 'mfagen[aws]'",
-        ) from None
+    _need_boto3("audit --live")
     role_name = options.role_name if options else None
     if role_name is not None and not _ROLE_NAME.fullmatch(role_name):
         raise UsageError(
