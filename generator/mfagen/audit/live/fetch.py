@@ -135,7 +135,7 @@ class _Account:
 def _read(session: Any, lock: threading.Lock, target: Target) -> AccountState | AccountFailure:
     account = _Account(target)
     try:
-        return _state(account, _clients(account, session, lock))
+        return _state(account, _iam(account, session, lock))
     except ClientError as error:
         details = error.response.get("Error", {})
         code = details.get("Code", "")
@@ -149,15 +149,15 @@ def _read(session: Any, lock: threading.Lock, target: Target) -> AccountState | 
 
 def _failed(account: _Account, message: str) -> AccountFailure:
     target = account.target
-    return AccountFailure(target.alias, target.account, account.current, message, account.counted())
+    return AccountFailure(target.alias, target.account, account.current, message)
 
 
 class _RefusedError(Exception):
     """The account cannot be read as asked: the credentials act elsewhere, no report came."""
 
 
-def _clients(account: _Account, session: Any, lock: threading.Lock) -> tuple[Any, Any]:
-    """The (iam, sts) clients acting in the target's account."""
+def _iam(account: _Account, session: Any, lock: threading.Lock) -> Any:
+    """An IAM client acting in the target's account."""
     target = account.target
     region = session.region_name or "us-east-1"
     with lock:
@@ -185,11 +185,10 @@ def _clients(account: _Account, session: Any, lock: threading.Lock) -> tuple[Any
             f"the credentials ({how}) act in account {caller['Account']} as {caller['Arn']}, "
             f"not in {target.account}"
         )
-    return iam, sts
+    return iam
 
 
-def _state(account: _Account, clients: tuple[Any, Any]) -> AccountState:
-    iam, _ = clients
+def _state(account: _Account, iam: Any) -> AccountState:
     target = account.target
     found: dict[str, list[Reply]] = {key: [] for key in ("users", "groups", "roles", "policies")}
     lists = {"UserDetailList": "users", "GroupDetailList": "groups", "RoleDetailList": "roles",
@@ -207,7 +206,7 @@ def _state(account: _Account, clients: tuple[Any, Any]) -> AccountState:
         listing = "iam:ListVirtualMFADevices"
         for page in account.pages(iam, "list_virtual_mfa_devices", listing, AssignmentStatus="Any"):
             devices.extend(_devices(page.get("VirtualMFADevices", [])))
-    report, generated = _credential_report(account, iam)
+    report = _credential_report(account, iam)
     return AccountState(
         target.alias,
         target.account,
@@ -218,7 +217,6 @@ def _state(account: _Account, clients: tuple[Any, Any]) -> AccountState:
         durations,
         tuple(devices),
         credential_report(_text(report.get("Content", b""))),
-        generated,
         account.counted(),
     )
 
@@ -231,7 +229,7 @@ def _devices(entries: Iterable[Reply]) -> Iterator[Device]:
         yield Device(str(entry["SerialNumber"]), str(user["UserName"]) if enabled else None)
 
 
-def _credential_report(account: _Account, iam: Any) -> tuple[Reply, datetime | None]:
+def _credential_report(account: _Account, iam: Any) -> Reply:
     """The newest credential report, generated only when none is younger than four hours."""
     generated = False
     for _ in range(REPORT_POLLS):
@@ -253,7 +251,7 @@ def _credential_report(account: _Account, iam: Any) -> tuple[Reply, datetime | N
             account.call("iam:GenerateCredentialReport", iam.generate_credential_report)
             generated = True
             continue
-        return reply, when if isinstance(when, datetime) else None
+        return reply
     account.current = "iam:GetCredentialReport"
     raise _RefusedError(
         f"the credential report was not ready after {REPORT_POLLS * REPORT_WAIT:.0f} seconds"

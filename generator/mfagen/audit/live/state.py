@@ -39,7 +39,6 @@ class Key:
 class Credentials:
     """One user's row of the credential report."""
 
-    user: str
     password: bool
     mfa_active: bool
     """Whether any MFA device (virtual, hardware or security key) is enabled for the user."""
@@ -66,7 +65,6 @@ class AccountState:
     """The virtual MFA devices (read in the identity account only)."""
     credentials: dict[str, Credentials] = field(default_factory=dict)
     """The credential report, by user name."""
-    report_time: datetime | None = None
     calls: tuple[tuple[str, int], ...] = ()
     """(API operation, how many times it was called) to read this account."""
 
@@ -83,7 +81,6 @@ class AccountFailure:
     account: str
     call: str
     message: str
-    calls: tuple[tuple[str, int], ...] = ()
 
     @property
     def label(self) -> str:
@@ -131,7 +128,6 @@ def credential_report(text: str) -> dict[str, Credentials]:
             if row.get(f"access_key_{n}_active") == "true"
         )  # fmt: skip
         found[name] = Credentials(
-            name,
             password=row.get("password_enabled") == "true",
             mfa_active=row.get("mfa_active") == "true",
             keys=keys,
