@@ -168,7 +168,7 @@ class Reporter:
         mark = " (failed)" if step.failed else ""
         end = "\n" if step.done == step.total else ""
         self.err.write(f"\rmfagen: reading IAM: {step.done}/{step.total} accounts, "
-                       f"{step.label}{mark}\x1b[K{end}")  # fmt: skip
+                       f"{step.alias}{mark}\x1b[K{end}")  # fmt: skip
         self.err.flush()
 
     def diffed(self, diff: AccessDiff, *, markdown: bool = False) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from mfagen.audit.checks import probes
 from mfagen.audit.checks.probes import Actor
 from mfagen.audit.live.findings import LiveFinding, MachineUser
-from mfagen.audit.live.state import AccountState, Credentials, Reply
+from mfagen.audit.live.state import Account, AccountState, Credentials, Reply
 from mfagen.audit.model import Attached, Module
 from mfagen.audit.policy.evaluate import Decision, Memo, Policy, assume_role, evaluate
 from mfagen.audit.policy.grammar import PolicyError, compile_policy
@@ -94,7 +94,7 @@ def check(
                 findings.append(_finding(state, arn, name, reached))
     for alias, name in sorted(expected.machine_users - set(machines)):
         account = dict(expected.accounts).get(alias, "")
-        machines[(alias, name)] = MachineUser(f"{alias} ({account})", name, None, ())
+        machines[(alias, name)] = MachineUser(Account(alias, account).label, name, None, ())
     return findings, [machines[key] for key in sorted(machines)]
 
 

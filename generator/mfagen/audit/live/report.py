@@ -9,7 +9,7 @@ from typing import Any
 from mfagen.audit.checks.report import AuditReport, violations_text
 from mfagen.audit.checks.report import as_json as audit_json
 from mfagen.audit.live.findings import LiveFinding, MachineUser, Onboarding
-from mfagen.audit.live.state import AccountFailure, AccountState
+from mfagen.audit.live.state import Account, AccountFailure, AccountState
 from mfagen.wording import count, listed
 
 SHOWN = 8
@@ -17,11 +17,9 @@ SHOWN = 8
 
 
 @dataclass(frozen=True)
-class AccountRead:
-    """An account read: its name, id and the calls it took."""
+class AccountRead(Account):
+    """An account read, and the calls it took."""
 
-    alias: str
-    account: str
     calls: tuple[tuple[str, int], ...]
 
     @classmethod

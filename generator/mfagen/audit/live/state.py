@@ -47,12 +47,23 @@ class Credentials:
 
 
 @dataclass(frozen=True)
-class AccountState:
-    """One account's IAM: what GetAccountAuthorizationDetails, ListRoles, ListVirtualMFADevices
-    and the credential report said."""
+class Account:
+    """An account of the module: its alias and id."""
 
     alias: str
     account: str
+
+    @property
+    def label(self) -> str:
+        """The account as messages name it: `dev (222222222222)`."""
+        return f"{self.alias} ({self.account})"
+
+
+@dataclass(frozen=True)
+class AccountState(Account):
+    """One account's IAM: what GetAccountAuthorizationDetails, ListRoles, ListVirtualMFADevices
+    and the credential report said."""
+
     users: tuple[Reply, ...]
     groups: tuple[Reply, ...]
     roles: tuple[Reply, ...]
@@ -68,23 +79,13 @@ class AccountState:
     calls: tuple[tuple[str, int], ...] = ()
     """(API operation, how many times it was called) to read this account."""
 
-    @property
-    def label(self) -> str:
-        return f"{self.alias} ({self.account})"
-
 
 @dataclass(frozen=True)
-class AccountFailure:
+class AccountFailure(Account):
     """An account the audit could not read: the call that failed and why."""
 
-    alias: str
-    account: str
     call: str
     message: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.alias} ({self.account})"
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class Progress:
 
     done: int
     total: int
-    label: str
+    alias: str
     failed: bool
 
 
