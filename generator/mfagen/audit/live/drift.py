@@ -21,7 +21,7 @@ from typing import Any
 
 from mfagen.audit.live import documents
 from mfagen.audit.live.findings import LiveFinding
-from mfagen.audit.live.state import AccountState, Reply
+from mfagen.audit.live.state import AccountState, Reply, tags_of
 from mfagen.audit.model import Attached, CustomerPolicy, Group, Module, Role
 from mfagen.audit.read.live import default_document
 
@@ -160,7 +160,7 @@ def _users(expected: Module, state: AccountState) -> Iterator[LiveFinding]:
             continue
         if str(entry["Arn"]) != user.arn:
             yield here.finding(f"path {entry.get('Path')}: the output declares {user.arn}")
-        tags = tuple(sorted((str(t["Key"]), str(t["Value"])) for t in entry.get("Tags", [])))
+        tags = tags_of(entry)
         if user.created and tags != user.tags:
             shown = ", ".join(f"{k}={v}" for k, v in tags) or "none"
             wanted = ", ".join(f"{k}={v}" for k, v in user.tags) or "none"

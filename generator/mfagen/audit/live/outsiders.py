@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from mfagen.audit.checks import probes
 from mfagen.audit.checks.probes import Actor
 from mfagen.audit.live.findings import LiveFinding, MachineUser
-from mfagen.audit.live.state import Account, AccountState, Credentials, Reply
+from mfagen.audit.live.state import Account, AccountState, Credentials, Reply, tags_of
 from mfagen.audit.model import Attached, Module
 from mfagen.audit.policy.evaluate import Decision, Memo, Policy, assume_role, evaluate
 from mfagen.audit.policy.grammar import PolicyError, compile_policy
@@ -112,8 +112,7 @@ def _reaches(
     baseline: _Baseline,
     roles: _Roles,
 ) -> Iterator[tuple[str, Decision]]:
-    tags = tuple(sorted((str(t["Key"]), str(t["Value"])) for t in entry.get("Tags", [])))
-    who = Actor(str(entry["UserName"]), str(entry["Arn"]), state.account, "user", tags)
+    who = Actor(str(entry["UserName"]), str(entry["Arn"]), state.account, "user", tags_of(entry))
     context = probes.context(who, "absent")
     policies = [a.policy for a in attached]
     memo = Memo()

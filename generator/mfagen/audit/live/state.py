@@ -112,6 +112,11 @@ class Progress:
     failed: bool
 
 
+def tags_of(entry: Reply) -> tuple[tuple[str, str], ...]:
+    """An IAM user's tags, as (key, value) pairs sorted: as the audit's model holds them."""
+    return tuple(sorted((str(t["Key"]), str(t["Value"])) for t in entry.get("Tags", [])))
+
+
 NOT_A_DATE = frozenset({"N/A", "not_supported", "no_information", ""})
 
 

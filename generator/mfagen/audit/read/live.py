@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mfagen.audit.live.state import AccountState, Reply
+from mfagen.audit.live.state import AccountState, Reply, tags_of
 from mfagen.audit.model import (
     Attached,
     CustomerPolicy,
@@ -187,10 +187,9 @@ def _user(
     attached: Iterable[Attached],
 ) -> User:
     arn = str(entry["Arn"])
-    tags = tuple(sorted((str(t["Key"]), str(t["Value"])) for t in entry.get("Tags", [])))
     groups = tuple(dict.fromkeys(keys[g] for g in entry.get("GroupList", []) if g in keys))
-    return User(where(state, arn), user.name, str(entry.get("Path", "/")), arn, tags, groups,
-                tuple(attached), created=user.created)  # fmt: skip
+    return User(where(state, arn), user.name, str(entry.get("Path", "/")), arn, tags_of(entry),
+                groups, tuple(attached), created=user.created)  # fmt: skip
 
 
 def _roles(state: AccountState, policies: Policies, expected: Iterable[Role]) -> Iterable[Role]:
