@@ -31,7 +31,7 @@ from mfagen.audit.model import (
 )
 from mfagen.audit.policy.evaluate import Policy
 from mfagen.audit.policy.grammar import PolicyError, compile_policy
-from mfagen.audit.policy.managed import OPAQUE, is_aws_managed, managed_policy
+from mfagen.audit.policy.managed import OPAQUE, managed_policy
 from mfagen.audit.read.resources import minified
 
 ANYONE = [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]
@@ -60,7 +60,7 @@ class Policies:
         self.state = state
         self.customer = {str(p["Arn"]): p for p in state.policies}
         self.strays: list[Stray] = []
-        self._compiled: dict[str, tuple[Policy, int, Any]] = {}
+        self._managed: dict[str, Attached] = {}
 
     def compile(self, document: Any, at: Location, name: str, *, trust: bool = False) -> Policy:
         try:
@@ -78,19 +78,18 @@ class Policies:
 
     def managed(self, arn: str) -> Attached:
         """An attached managed policy: the account's own (its document), or AWS's."""
-        if arn not in self._compiled:
-            found = self.customer.get(arn)
+        found = self._managed.get(arn)
+        if found is None:
             at = where(self.state, arn)
-            if found is not None:
-                document = default_document(found)
-                policy = self.compile(document, at, arn)
-                self._compiled[arn] = (policy, minified(document), document)
+            own = self.customer.get(arn)
+            if own is None:
+                found = Attached(managed_policy(arn, at.ref(arn)), "managed", arn, at)
             else:
-                self._compiled[arn] = (managed_policy(arn, at.ref(arn)), 0, None)
-        policy, size, document = self._compiled[arn]
-        if is_aws_managed(arn) or arn not in self.customer:
-            return Attached(policy, "managed", arn, where(self.state, arn), size, document)
-        return Attached(policy, "customer", arn, where(self.state, arn), size, document)
+                document = default_document(own)
+                policy = self.compile(document, at, arn)
+                found = Attached(policy, "customer", arn, at, minified(document), document)
+            self._managed[arn] = found
+        return found
 
     def attached(self, entity: Reply, inline_key: str) -> tuple[Attached, ...]:
         """The inline (under `inline_key`) and managed policies of a user, group or role."""
