@@ -84,14 +84,15 @@ def assess(  # noqa: PLR0917 - what was read, and what it is judged against
     """Judge what was read against the folder's module and profile files."""
     options = options or LiveOptions()
     identity = next((s for s in states if s.account == expected.identity_account), None)
-    found = live.read(expected, states)
+    policies = live.compiled(states)
+    found = live.read(expected, states, policies)
     audit = None
     status: list[Onboarding] = []
     if identity is not None:
         unread = {f.account for f in failures}
         audit = check(found, _readable(files, found, unread), label, options.audit)
         status = onboarding.status(expected, identity, files, options.now or datetime.now(UTC))
-    outside, machines = outsiders.check(expected, states)
+    outside, machines = outsiders.check(expected, states, policies)
     return LiveReport(
         label,
         tuple(AccountRead.of(state) for state in states),

@@ -20,7 +20,7 @@ narrow, so a finding may overstate what a user reaches, never miss it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from mfagen.audit.checks import probes
@@ -63,16 +63,17 @@ class _Probe:
 
 
 def check(
-    expected: Module, states: Sequence[AccountState]
+    expected: Module, states: Sequence[AccountState], compiled: Mapping[str, Policies]
 ) -> tuple[list[LiveFinding], list[MachineUser]]:
-    """Findings for the users whose credentials reach more; the acknowledged machine users."""
+    """Findings for the users whose credentials reach more; the acknowledged machine users.
+    `compiled`: each account's Policies, by account id (read/live.py's `compiled`)."""
     ours = {user.name for user in expected.users}
     baseline = _Baseline(expected)
     roles = _Roles(states)
     findings: list[LiveFinding] = []
     machines: dict[tuple[str, str], MachineUser] = {}
     for state in states:
-        policies = Policies(state)
+        policies = compiled[state.account]
         groups = {str(g["GroupName"]): g for g in state.groups}
         for entry in state.users:
             name = str(entry["UserName"])

@@ -15,7 +15,7 @@ admitting anyone), with a stray that names it, so the audit fails rather than gu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mfagen.audit.live.state import AccountState, Reply, tags_of
@@ -111,14 +111,25 @@ class Policies:
         return tuple(found)
 
 
-def read(expected: Module, states: Sequence[AccountState]) -> Module:
+def compiled(states: Iterable[AccountState]) -> dict[str, Policies]:
+    """Each account's Policies, by account id: `read` and the outsiders' check share them, so
+    that each document is compiled once."""
+    return {state.account: Policies(state) for state in states}
+
+
+def read(
+    expected: Module,
+    states: Sequence[AccountState],
+    policies: Mapping[str, Policies] | None = None,
+) -> Module:
     """The live Module of `expected`'s entities, from the states of the accounts read (without
-    the identity account's: roles only)."""
+    the identity account's: roles only), with `policies` (default: `compiled(states)`). The
+    Module's strays are what those Policies found until now."""
     by_account = {state.account: state for state in states}
     identity = by_account.get(expected.identity_account) or AccountState(
         "", expected.identity_account, (), (), (), ()
     )
-    policies = {state.account: Policies(state) for state in states}
+    policies = compiled(states) if policies is None else policies
     own = policies.get(identity.account) or Policies(identity)
     live_groups = {str(g["GroupName"]): g for g in identity.groups}
     groups: list[Group] = []
