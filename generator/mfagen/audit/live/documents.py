@@ -44,26 +44,23 @@ def normal(statement: Any) -> Normal:
     return tuple(sorted(found, key=lambda item: item[0]))
 
 
-def same(one: Any, other: Any) -> bool:
+def same(expected: Any, live: Any) -> bool:
     """Whether IAM reads the two documents alike."""
-    return _version(one) == _version(other) and {normal(s) for s in statements(one)} == {
-        normal(s) for s in statements(other)
-    }
+    return not differences(expected, live)
 
 
 def differences(expected: Any, live: Any) -> tuple[str, ...]:
-    """What tells the documents apart: the statements only one of them has, as JSON."""
-    if same(expected, live):
-        return ()
+    """What tells the output's document (`expected`) from IAM's (`live`): the Version, and the
+    statements only one of them has, as JSON; nothing when IAM reads them alike."""
     found = []
     if _version(expected) != _version(live):
         found.append(f"Version {_version(live)} in IAM, {_version(expected)} in the output")
-    theirs = {normal(s) for s in statements(expected)}
-    ours = {normal(s) for s in statements(live)}
-    found += [f"only in IAM: {compact(s)}" for s in statements(live) if normal(s) not in theirs]
-    found += [
-        f"only in the output: {compact(s)}" for s in statements(expected) if normal(s) not in ours
-    ]
+    in_output = [(s, normal(s)) for s in statements(expected)]
+    in_iam = [(s, normal(s)) for s in statements(live)]
+    output_forms = {form for _, form in in_output}
+    iam_forms = {form for _, form in in_iam}
+    found += [f"only in IAM: {compact(s)}" for s, form in in_iam if form not in output_forms]
+    found += [f"only in the output: {compact(s)}" for s, form in in_output if form not in iam_forms]
     return tuple(found)
 
 
