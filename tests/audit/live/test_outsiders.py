@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mfagen.audit.live.findings import SHOWN
+
 from .conftest import DEV, EVERYTHING, IDENTITY, Live, iam_in
 
 
@@ -78,3 +80,14 @@ def test_an_acknowledged_machine_user_iam_lacks_is_listed(live: Live) -> None:
     assert [(m.account, m.name, m.arn, m.reaches) for m in report.machines] == [
         (f"dev ({DEV})", "ci", None, ())
     ]
+
+
+def test_past_a_few_requests_the_rest_are_counted(live: Live) -> None:
+    outside_user(iam_in(DEV), "root-like", EVERYTHING)
+
+    (finding,) = live.audit().outsiders
+
+    things = int(finding.message.split(" can do ")[1].split()[0])
+    named, rest = finding.evidence[0].removeprefix("can: ").split(" ... and ")
+    assert len(named.split("; ")) == SHOWN
+    assert rest == f"{things - SHOWN} more"

@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+SHOWN = 8
+"""Requests named where a finding or a machine user says what keys reach; the rest counted."""
+
 
 @dataclass(frozen=True)
 class LiveFinding:

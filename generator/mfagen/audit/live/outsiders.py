@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from mfagen.audit.checks import probes
 from mfagen.audit.checks.probes import Actor
-from mfagen.audit.live.findings import LiveFinding, MachineUser
+from mfagen.audit.live.findings import SHOWN, LiveFinding, MachineUser
 from mfagen.audit.live.state import Account, AccountState, Credentials, Reply, tags_of
 from mfagen.audit.model import Attached, Module
 from mfagen.audit.policy.evaluate import Decision, Memo, Policy, assume_role, evaluate
@@ -33,10 +33,8 @@ from mfagen.audit.policy.grammar import PolicyError, compile_policy
 from mfagen.audit.policy.pool import Pool
 from mfagen.audit.read.live import Policies, where
 from mfagen.iam import ASSUME_ROLE
-from mfagen.wording import count
+from mfagen.wording import count, listed
 
-SHOWN = 8
-"""Requests a finding names; the rest are counted."""
 _OTHER_USER = "mfagen-audit-other-user"
 _DEVICE = "mfagen-audit-any-name"
 _MEMBER = "mfagen-audit-member"
@@ -196,13 +194,11 @@ class _Roles:
 def _finding(
     state: AccountState, arn: str, name: str, reached: Sequence[tuple[str, Decision]]
 ) -> LiveFinding:
-    shown = [text for text, _ in reached[:SHOWN]]
-    if len(reached) > SHOWN:
-        shown.append(f"and {count(len(reached) - SHOWN, 'more request')}")
     statements = dict.fromkeys(ref.describe() for _, d in reached for ref in d.allows)
     message = (
         f"{name} is not in accounts.yaml, and their long-term credentials alone can do "
         f"{count(len(reached), 'thing')} mfagen's users' keys cannot"
     )
-    evidence = (f"can: {'; '.join(shown)}", *(f"allowed by {s}" for s in statements))
+    can = listed([text for text, _ in reached], SHOWN, "; ")
+    evidence = (f"can: {can}", *(f"allowed by {s}" for s in statements))
     return LiveFinding("outsider", state.label, arn, message, evidence)

@@ -8,12 +8,9 @@ from typing import Any
 
 from mfagen.audit.checks.report import AuditReport, violations_text
 from mfagen.audit.checks.report import as_json as audit_json
-from mfagen.audit.live.findings import LiveFinding, MachineUser, Onboarding
+from mfagen.audit.live.findings import SHOWN, LiveFinding, MachineUser, Onboarding
 from mfagen.audit.live.state import Account, AccountFailure, AccountState
 from mfagen.wording import count, listed
-
-SHOWN = 8
-"""What a machine user's keys reach, shown; the rest counted."""
 
 
 @dataclass(frozen=True)
