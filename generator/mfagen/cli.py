@@ -268,7 +268,7 @@ def _audit_live(
     reporter.audited_live(report)
     if not report.complete:
         return ExitCode.BAD_INPUT  # 2: an account could not be read
-    return ExitCode.OK if report.ok else ExitCode.DRIFT
+    return ExitCode.OK if report.clean else ExitCode.DRIFT
 
 
 class DiffFormat(StrEnum):

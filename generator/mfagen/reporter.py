@@ -160,7 +160,7 @@ class Reporter:
                 "list`), and give them (or --role-name's role) read access, see "
                 "docs/live-audit.md"
             )
-        if not report.ok:
+        if not report.clean:
             self._complain(f"mfagen: live audit failed: {live_report.verdict(report)}")
 
     def progress(self, step: Progress) -> None:

@@ -54,7 +54,7 @@ def named(report: LiveReport, arn: str) -> list[str]:
 def test_an_applied_module_audits_clean(live: Live) -> None:
     report = live.audit()
 
-    assert report.ok, report
+    assert report.clean, report
     assert report.complete
     assert report.audit is not None
     assert report.audit.ok
@@ -216,9 +216,9 @@ def test_an_out_of_band_change_is_caught_and_passes_once_undone(
     change.undo()
     undone = live.audit()
 
-    assert not caught.ok
+    assert not caught.clean
     assert named(caught, change.entity), (name, caught)
-    assert undone.ok, (name, undone)
+    assert undone.clean, (name, undone)
 
 
 def test_a_changed_trust_is_both_drift_and_a_broken_invariant(
@@ -256,7 +256,7 @@ def test_an_acknowledged_machine_user_is_listed_not_failed(live: Live) -> None:
 
     report = live.audit()
 
-    assert report.ok
+    assert report.clean
     (machine,) = report.machines
     assert (machine.account, machine.name, machine.arn) == (f"dev ({DEV})", "ci", user("ci", DEV))
     assert "s3:GetObject on *" in machine.reaches
@@ -267,7 +267,7 @@ def test_a_user_without_a_working_credential_is_not_asked(live: Live) -> None:
     dev.create_user(UserName="parked")
     dev.put_user_policy(UserName="parked", PolicyName="All", PolicyDocument=EVERYTHING)
 
-    assert live.audit().ok
+    assert live.audit().clean
 
 
 class _Refuse:
@@ -296,7 +296,7 @@ def test_an_account_that_refuses_is_named_with_its_call_and_the_others_audited(
         AccountFailure("dev", DEV, "sts:AssumeRole", "AccessDenied: refused"),
     )
     assert not report.complete
-    assert report.ok  # what the identity account holds is fine; dev's drift is not seen
+    assert report.clean  # what the identity account holds is fine; dev's drift is not seen
     assert [r.alias for r in report.read] == ["identity"]
 
 
@@ -370,7 +370,7 @@ def test_the_audit_writes_nothing_to_iam(live: Live, monkeypatch: pytest.MonkeyP
     report = live.audit()
     monkeypatch.undo()
 
-    assert not report.ok
+    assert not report.clean
     assert (snapshot(identity), snapshot(dev)) == before
     assert set(called) <= fetch.CALLS
     assert "iam:GetAccountAuthorizationDetails" in called

@@ -27,7 +27,7 @@ def outside_user(iam: Any, name: str, policy: str, *, key: bool = True) -> str:
 def test_keys_that_reach_no_more_than_mfagen_users_keys_pass(live: Live) -> None:
     outside_user(iam_in(IDENTITY), "lister", allow("iam:ListVirtualMFADevices"))
 
-    assert live.audit().ok
+    assert live.audit().clean
 
 
 def test_keys_that_reach_more_fail_with_the_statement_behind_it(live: Live) -> None:
@@ -76,7 +76,7 @@ def test_a_password_counts_without_an_mfa_device_and_no_credential_not_at_all(
 def test_an_acknowledged_machine_user_iam_lacks_is_listed(live: Live) -> None:
     report = live.audit()
 
-    assert report.ok
+    assert report.clean
     assert [(m.account, m.name, m.arn, m.reaches) for m in report.machines] == [
         (f"dev ({DEV})", "ci", None, ())
     ]

@@ -3,6 +3,7 @@ one JSON document. The reporter prints them."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,12 +44,14 @@ class LiveReport:
         return violations + len(self.drift) + len(self.outsiders)
 
     @property
-    def ok(self) -> bool:
-        """Nothing found, in the accounts read."""
+    def clean(self) -> bool:
+        """No finding in the accounts read (whether every account was read is `complete`'s
+        to say; the JSON's "ok" is both)."""
         return self.findings == 0
 
     @property
     def complete(self) -> bool:
+        """Every account was read."""
         return not self.failures
 
 
@@ -64,14 +67,11 @@ def summary(report: LiveReport) -> list[str]:
     drift = count(len(report.drift), "finding") if report.drift else "none"
     lines.append(f"  drift from {report.folder}: {drift}")
     outside = count(len(report.outsiders), "user") if report.outsiders else "none"
-    machines = f"; {count(len(report.machines), 'acknowledged machine user')}" * bool(
-        report.machines
-    )
-    lines.append(f"  users outside accounts.yaml whose keys reach more: {outside}{machines}")
+    if report.machines:
+        outside += f"; {count(len(report.machines), 'acknowledged machine user')}"
+    lines.append(f"  users outside accounts.yaml whose keys reach more: {outside}")
     if report.onboarding:
-        states: dict[str, int] = {}
-        for user in report.onboarding:
-            states[user.state] = states.get(user.state, 0) + 1
+        states = Counter(user.state for user in report.onboarding)
         notes = sum(len(u.notes) for u in report.onboarding)
         shown = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
         lines.append(f"  onboarding: {shown}; {count(notes, 'note') if notes else 'no notes'}")
@@ -111,15 +111,15 @@ def details(report: LiveReport) -> list[str]:
 def verdict(report: LiveReport) -> str:
     if not report.complete:
         return f"{count(len(report.failures), 'account')} could not be read"
-    if report.ok:
+    if report.clean:
         return "IAM holds what the output says, and nothing reaches more"
-    return f"{count(report.findings, 'finding')}"
+    return count(report.findings, "finding")
 
 
 def as_json(report: LiveReport) -> dict[str, Any]:
     return {
         "folder": report.folder,
-        "ok": report.ok and report.complete,
+        "ok": report.clean and report.complete,
         "complete": report.complete,
         "accounts": [
             {"alias": r.alias, "id": r.account, "calls": dict(r.calls)} for r in report.read
