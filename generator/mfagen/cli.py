@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import inspect
 import os
-import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -263,7 +262,7 @@ def _audit_live(
     from mfagen import api  # noqa: PLC0415 - see the module docstring
     from mfagen.audit.live import LiveOptions  # noqa: PLC0415
 
-    progress = reporter.progress if sys.stderr.isatty() else None
+    progress = reporter.live_progress()
     report = api.audit_live(folder, LiveOptions(options, role_name, jobs), progress)
     reporter.audited_live(report)
     if not report.complete:

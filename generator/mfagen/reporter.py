@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mfagen.audit import AuditReport
@@ -162,6 +162,11 @@ class Reporter:
             )
         if not report.clean:
             self._complain(f"mfagen: live audit failed: {live_report.verdict(report)}")
+
+    def live_progress(self) -> Callable[[Progress], None] | None:
+        """What shows the accounts as they are read: `progress` when stderr is a terminal,
+        else None (a log or a pipe gets no line rewritten in place)."""
+        return self.progress if self.err.isatty() else None
 
     def progress(self, step: Progress) -> None:
         """One account read, on a terminal: a line rewritten in place, ended after the last."""

@@ -159,6 +159,19 @@ def test_progress_rewrites_one_line_on_a_terminal() -> None:
     )
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_only() -> None:
+    on_terminal = Reporter(io.StringIO(), _Terminal())
+    piped = Reporter(io.StringIO(), io.StringIO())
+
+    assert on_terminal.live_progress() == on_terminal.progress
+    assert piped.live_progress() is None
+
+
 def test_a_folder_an_interrupted_render_left_is_refused_before_aws(live: Live) -> None:
     staged = transaction.stage(live.folder, {"terraform/providers.tf": b"# newer\n"})
 
