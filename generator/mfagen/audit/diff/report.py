@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from mfagen.audit.diff.changes import AccessDiff, Grant, RoleChange, TierChanges, UserChanges
 from mfagen.audit.diff.snapshot import Console, Person, RoleFacts
-from mfagen.wording import count
+from mfagen.wording import count, duration
 
 Quote = Callable[[str], str]
 T = TypeVar("T")
@@ -238,12 +238,7 @@ def _maximum(age: int | None) -> str:
 
 
 def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "none"
-    hours, rest = divmod(seconds, 3600)
-    minutes, rest = divmod(rest, 60)
-    parts = [(hours, "h"), (minutes, "m"), (rest, "s")]
-    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+    return "none" if seconds is None else duration(seconds)
 
 
 def _grouped(items: Iterable[T], key: Callable[[T], K]) -> list[tuple[K, list[T]]]:
