@@ -36,19 +36,8 @@ class Evidence:
 
     def describe(self) -> str:
         verb = {"allows": "allowed by", "denies": "denied by", "unmet": "not met:", "at": "at"}
-        text = f"{verb[self.role]} {_place(self.ref)}"
+        text = f"{verb[self.role]} {self.ref.describe()}"
         return f"{text}: {self.note}" if self.note else text
-
-
-def _place(ref: StatementRef) -> str:
-    """`file:line address (policy) statement Sid`, each part only where it says something:
-    evidence at a profile, a file or a resource has no statement, and its label may repeat
-    the file or the address."""
-    where = f"{ref.file}:{ref.line}" if ref.line else ref.file
-    text = f"{where} {ref.address}"
-    if ref.policy and ref.policy not in {ref.file, ref.address}:
-        text += f" ({ref.policy})"
-    return f"{text} statement {ref.sid}" if ref.sid else text
 
 
 @dataclass(frozen=True)
