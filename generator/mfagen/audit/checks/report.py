@@ -265,19 +265,20 @@ def headline(report: AuditReport) -> str:
     )
     opened = [user for user, _ in report.matrix if user in report.enrolment_open]
     windows = f"{count(len(opened), 'enrolment window')} open"
-    return (
-        f"{report.folder}: {verdict}: {count(len(report.matrix), 'user')}, "
-        f"{count(len(report.tiers), 'tier')}, {count(len(report.accounts), 'account')}, "
-        f"{count(report.roles, 'role')}, {windows}" + (f" ({listed(opened)})" if opened else "")
-    )
+    if opened:
+        windows += f" ({listed(opened)})"
+    return f"{report.folder}: {verdict}: {_sizes(report)}, {windows}"
 
 
 def summary(report: AuditReport) -> str:
-    what = (
-        f"{report.folder}: {count(len(report.matrix), 'user')}, "
-        f"{count(len(report.tiers), 'tier')}, {count(len(report.accounts), 'account')}, "
-        f"{count(report.roles, 'role')}"
+    """The counts, then the verdict: `output: 4 users, 5 tiers, ...: 2 violations`."""
+    verdict = "all invariants hold" if report.ok else count(len(report.findings), "violation")
+    return f"{report.folder}: {_sizes(report)}: {verdict}"
+
+
+def _sizes(report: AuditReport) -> str:
+    """`4 users, 5 tiers, 3 accounts, 15 roles`: what the audit covered."""
+    return (
+        f"{count(len(report.matrix), 'user')}, {count(len(report.tiers), 'tier')}, "
+        f"{count(len(report.accounts), 'account')}, {count(report.roles, 'role')}"
     )
-    if report.ok:
-        return f"{what}: all invariants hold"
-    return f"{what}: {count(len(report.findings), 'violation')}"
