@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from mfagen.audit.policy.evaluate import Decision, StatementRef
 from mfagen.errors import UsageError
-from mfagen.wording import count, listed
+from mfagen.wording import count, did_you_mean, listed
 
 INVARIANTS = {
     "1": "no tier permission without MFA",
@@ -208,8 +208,6 @@ def matrix_part(
 def _known(report: AuditReport, what: str, names: Sequence[str], choices: set[str]) -> None:
     for name in names:
         if name not in choices:
-            from mfagen.wording import did_you_mean  # noqa: PLC0415 - on error only
-
             raise UsageError(f"no {what} {name!r} in {report.folder}", did_you_mean(name, choices))
 
 
