@@ -97,12 +97,17 @@ class AccessDiff:
         return bool(self.tiers or self.users)
 
     def count(self, what: Counted) -> int:
-        """How many users were added, removed, gain or lose access, ...: see COUNTED."""
+        """How many users were added, removed, gain or lose access, ... (see COUNTED), or
+        how many tiers changed ("tiers")."""
+        if what == "tiers":
+            return len(self.tiers)
         test = COUNTED[what]
         return sum(1 for user in self.users if test(user))
 
 
-Counted = Literal["added", "removed", "gain", "lose", "changed", "opened", "closed", "without_mfa"]
+Counted = Literal[
+    "added", "removed", "gain", "lose", "changed", "opened", "closed", "tiers", "without_mfa"
+]
 COUNTED: dict[str, Callable[[UserChanges], bool]] = {
     "added": lambda u: u.status == "added",
     "removed": lambda u: u.status == "removed",
