@@ -54,10 +54,11 @@ def read_folder(folder: Path) -> tuple[Module, dict[str, profiles.ProfileFile]]:
     return read_files(folder_files(folder), str(folder))
 
 
-def folder_files(folder: Path) -> dict[str, str]:
-    """The files of an output folder the audit reads (relative path -> text). Every reader of
-    an output folder in the audit comes through here, after the refusal of a folder an
-    interrupted render left unfinished."""
+def folder_files(folder: Path, *, with_profiles: bool = True) -> dict[str, str]:
+    """The files of an output folder the audit reads (relative path -> text): its Terraform,
+    and its profile files unless `with_profiles` is False. Every reader of an output folder in
+    the audit comes through here, after the refusal of a folder an interrupted render left
+    unfinished."""
     refuse_unfinished(folder)
     root = folder / TERRAFORM_DIR
     if not root.is_dir():
@@ -70,7 +71,7 @@ def folder_files(folder: Path) -> dict[str, str]:
             if path.is_file():
                 files[path.relative_to(folder).as_posix()] = _text(path)
     profile_root = folder / PROFILES_DIR
-    if profile_root.is_dir():
+    if with_profiles and profile_root.is_dir():
         texts = profile_texts(profile_root, PROFILES_DIR)
         if texts is None:  # something cannot be read: say what, as pathlib finds it
             texts = {
