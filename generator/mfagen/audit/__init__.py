@@ -35,6 +35,11 @@ __all__ = [
 ]
 
 
+_OUTPUT_HINT = "point the audit at mfagen's output folder"
+_UNREADABLE_HINT = "check that it is a file you may read"
+_NOT_UTF8_HINT = "mfagen writes UTF-8: render again"
+
+
 @dataclass(frozen=True)
 class Options:
     limits: Limits = field(default_factory=Limits)
@@ -62,9 +67,7 @@ def folder_files(folder: Path, *, with_profiles: bool = True) -> dict[str, str]:
     refuse_unfinished(folder)
     root = folder / TERRAFORM_DIR
     if not root.is_dir():
-        raise AuditInputError(
-            "no terraform/ folder here", "point the audit at mfagen's output folder", str(folder)
-        )
+        raise AuditInputError("no terraform/ folder here", _OUTPUT_HINT, str(folder))
     files: dict[str, str] = {}
     for pattern in ("*.tf", "*.tf.json", "*/*.tf", "*/*.tf.json"):
         for path in sorted(root.glob(pattern)):
@@ -104,7 +107,7 @@ def read_files(
                 path,
             )
     if not tf_files:
-        raise AuditInputError("no *.tf files to audit", "", label)
+        raise AuditInputError("no *.tf files to audit", _OUTPUT_HINT, label)
     found = terraform.read(tf_files)  # first: its errors come before the profile files'
     profile_files = profiles.read(
         {
@@ -154,8 +157,10 @@ def _devices(file: profiles.ProfileFile | None) -> tuple[str, ...]:
 def _text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise AuditInputError(f"cannot read: {error}", "", str(path)) from None
+    except OSError as error:
+        raise AuditInputError(f"cannot read: {error}", _UNREADABLE_HINT, str(path)) from None
+    except UnicodeDecodeError as error:
+        raise AuditInputError(f"cannot read: {error}", _NOT_UTF8_HINT, str(path)) from None
 
 
 def _decode(path: str, content: str | bytes) -> str:
@@ -164,4 +169,4 @@ def _decode(path: str, content: str | bytes) -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise AuditInputError(f"not UTF-8: {error}", "", path) from None
+        raise AuditInputError(f"not UTF-8: {error}", _NOT_UTF8_HINT, path) from None
