@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from mfagen import iam
 from mfagen.loader import type_name
+from mfagen.wording import duration
 
 PRESETS: dict[str, str] = {
     "admin": "arn:aws:iam::aws:policy/AdministratorAccess",
@@ -130,16 +131,7 @@ def _in_range(low: int, high: int, what: str) -> Any:
 
 
 def _human(seconds: int) -> str:
-    if seconds < 0:
-        return f"{seconds}s"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [
-        f"{hours}h" if hours else "",
-        f"{minutes}m" if minutes else "",
-        f"{secs}s" if secs else "",
-    ]
-    return "".join(parts) or "0s"
+    return duration(seconds)
 
 
 def _account_id(value: Any) -> Any:

@@ -1,5 +1,5 @@
-"""How counts, long lists and did-you-means read in messages: one place, so every command
-says it alike."""
+"""How counts, durations, long lists and did-you-means read in messages: one place, so every
+command says it alike."""
 
 from __future__ import annotations
 
@@ -10,6 +10,17 @@ from collections.abc import Iterable, Sequence
 def count(number: int, noun: str, plural: str = "") -> str:
     """`1 account`, `2 accounts`; `plural` for nouns that do not just take an s."""
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def duration(seconds: int) -> str:
+    """`1h30m`, `45s`, `0s`: hours, minutes and seconds, each only when not zero. A negative
+    number (a bad input, worded back) stays in seconds: `-5s`."""
+    if seconds < 0:
+        return f"{seconds}s"
+    hours, rest = divmod(seconds, 3600)
+    minutes, rest = divmod(rest, 60)
+    parts = [(hours, "h"), (minutes, "m"), (rest, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
 
 
 def listed(items: Sequence[str], shown: int = 5, separator: str = ", ") -> str:

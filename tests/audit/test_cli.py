@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -266,6 +267,41 @@ def test_a_missing_folder_exits_2(tmp_path: Path) -> None:
         f"mfagen: error: {tmp_path / 'nope'}: no terraform/ folder here\n"
         "  hint: point the audit at mfagen's output folder\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("break_it", "where", "message", "hint"),
+    [
+        (
+            lambda out: [tf.unlink() for tf in (out / "terraform").glob("*.tf")],
+            "{out}",
+            "no *.tf files to audit",
+            "point the audit at mfagen's output folder",
+        ),
+        (
+            lambda out: (out / "profiles" / "eve" / "config").mkdir(parents=True),
+            "{out}/profiles/eve/config",
+            "cannot read: [Errno 21] Is a directory",
+            "check that it is a file you may read",
+        ),
+        (
+            lambda out: (out / "profiles" / "alice" / "config").write_bytes(b"\xff"),
+            "{out}/profiles/alice/config",
+            "cannot read: 'utf-8' codec can't decode byte 0xff",
+            "mfagen writes UTF-8: render again",
+        ),
+    ],
+    ids=["no-tf-files", "a-directory", "not-utf-8"],
+)
+def test_a_folder_the_audit_cannot_read_exits_2_with_a_hint(
+    output: Path, break_it: Callable[[Path], object], where: str, message: str, hint: str
+) -> None:
+    break_it(output)
+    result = runner.invoke(app, ["audit", str(output)])
+    assert result.exit_code == 2, result.output
+    first, second = result.stderr.splitlines()
+    assert first.startswith(f"mfagen: error: {where.format(out=output)}: {message}")
+    assert second == f"  hint: {hint}"
 
 
 def test_per_account_layout(tmp_path: Path) -> None:

@@ -457,3 +457,10 @@ def test_an_unreadable_file_is_named_in_its_folder(base: Path, tmp_path: Path) -
     result = runner.invoke(app, ["diff", str(base), str(head)])
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"mfagen: error: {head.as_posix()}/terraform/users.tf:")
+
+
+def test_the_profile_files_play_no_part(base: Path, tmp_path: Path) -> None:
+    head = tmp_path / "head"
+    shutil.copytree(base, head)
+    (head / "profiles" / "alice" / "config").write_bytes(b"\xff not a profile file\n")
+    assert diff(base, head).stdout == f"{base} -> {head}: no access changes\n"

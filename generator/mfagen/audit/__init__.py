@@ -35,6 +35,11 @@ __all__ = [
 ]
 
 
+_OUTPUT_HINT = "point the audit at mfagen's output folder"
+_UNREADABLE_HINT = "check that it is a file you may read"
+_NOT_UTF8_HINT = "mfagen writes UTF-8: render again"
+
+
 @dataclass(frozen=True)
 class Options:
     limits: Limits = field(default_factory=Limits)
@@ -54,23 +59,22 @@ def read_folder(folder: Path) -> tuple[Module, dict[str, profiles.ProfileFile]]:
     return read_files(folder_files(folder), str(folder))
 
 
-def folder_files(folder: Path) -> dict[str, str]:
-    """The files of an output folder the audit reads (relative path -> text). Every reader of
-    an output folder in the audit comes through here, after the refusal of a folder an
-    interrupted render left unfinished."""
+def folder_files(folder: Path, *, with_profiles: bool = True) -> dict[str, str]:
+    """The files of an output folder the audit reads (relative path -> text): its Terraform,
+    and its profile files unless `with_profiles` is False. Every reader of an output folder in
+    the audit comes through here, after the refusal of a folder an interrupted render left
+    unfinished."""
     refuse_unfinished(folder)
     root = folder / TERRAFORM_DIR
     if not root.is_dir():
-        raise AuditInputError(
-            "no terraform/ folder here", "point the audit at mfagen's output folder", str(folder)
-        )
+        raise AuditInputError("no terraform/ folder here", _OUTPUT_HINT, str(folder))
     files: dict[str, str] = {}
     for pattern in ("*.tf", "*.tf.json", "*/*.tf", "*/*.tf.json"):
         for path in sorted(root.glob(pattern)):
             if path.is_file():
                 files[path.relative_to(folder).as_posix()] = _text(path)
     profile_root = folder / PROFILES_DIR
-    if profile_root.is_dir():
+    if with_profiles and profile_root.is_dir():
         texts = profile_texts(profile_root, PROFILES_DIR)
         if texts is None:  # something cannot be read: say what, as pathlib finds it
             texts = {
@@ -103,7 +107,7 @@ def read_files(
                 path,
             )
     if not tf_files:
-        raise AuditInputError("no *.tf files to audit", "", label)
+        raise AuditInputError("no *.tf files to audit", _OUTPUT_HINT, label)
     found = terraform.read(tf_files)  # first: its errors come before the profile files'
     profile_files = profiles.read(
         {
@@ -153,8 +157,10 @@ def _devices(file: profiles.ProfileFile | None) -> tuple[str, ...]:
 def _text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise AuditInputError(f"cannot read: {error}", "", str(path)) from None
+    except OSError as error:
+        raise AuditInputError(f"cannot read: {error}", _UNREADABLE_HINT, str(path)) from None
+    except UnicodeDecodeError as error:
+        raise AuditInputError(f"cannot read: {error}", _NOT_UTF8_HINT, str(path)) from None
 
 
 def _decode(path: str, content: str | bytes) -> str:
@@ -163,4 +169,4 @@ def _decode(path: str, content: str | bytes) -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise AuditInputError(f"not UTF-8: {error}", "", path) from None
+        raise AuditInputError(f"not UTF-8: {error}", _NOT_UTF8_HINT, path) from None

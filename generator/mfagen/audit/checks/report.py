@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from mfagen.audit.policy.evaluate import Decision, StatementRef
 from mfagen.errors import UsageError
-from mfagen.wording import count, listed
+from mfagen.wording import count, did_you_mean, listed
 
 INVARIANTS = {
     "1": "no tier permission without MFA",
@@ -36,19 +36,8 @@ class Evidence:
 
     def describe(self) -> str:
         verb = {"allows": "allowed by", "denies": "denied by", "unmet": "not met:", "at": "at"}
-        text = f"{verb[self.role]} {_place(self.ref)}"
+        text = f"{verb[self.role]} {self.ref.describe()}"
         return f"{text}: {self.note}" if self.note else text
-
-
-def _place(ref: StatementRef) -> str:
-    """`file:line address (policy) statement Sid`, each part only where it says something:
-    evidence at a profile, a file or a resource has no statement, and its label may repeat
-    the file or the address."""
-    where = f"{ref.file}:{ref.line}" if ref.line else ref.file
-    text = f"{where} {ref.address}"
-    if ref.policy and ref.policy not in {ref.file, ref.address}:
-        text += f" ({ref.policy})"
-    return f"{text} statement {ref.sid}" if ref.sid else text
 
 
 @dataclass(frozen=True)
@@ -219,8 +208,6 @@ def matrix_part(
 def _known(report: AuditReport, what: str, names: Sequence[str], choices: set[str]) -> None:
     for name in names:
         if name not in choices:
-            from mfagen.wording import did_you_mean  # noqa: PLC0415 - on error only
-
             raise UsageError(f"no {what} {name!r} in {report.folder}", did_you_mean(name, choices))
 
 
@@ -276,19 +263,20 @@ def headline(report: AuditReport) -> str:
     )
     opened = [user for user, _ in report.matrix if user in report.enrolment_open]
     windows = f"{count(len(opened), 'enrolment window')} open"
-    return (
-        f"{report.folder}: {verdict}: {count(len(report.matrix), 'user')}, "
-        f"{count(len(report.tiers), 'tier')}, {count(len(report.accounts), 'account')}, "
-        f"{count(report.roles, 'role')}, {windows}" + (f" ({listed(opened)})" if opened else "")
-    )
+    if opened:
+        windows += f" ({listed(opened)})"
+    return f"{report.folder}: {verdict}: {_sizes(report)}, {windows}"
 
 
 def summary(report: AuditReport) -> str:
-    what = (
-        f"{report.folder}: {count(len(report.matrix), 'user')}, "
-        f"{count(len(report.tiers), 'tier')}, {count(len(report.accounts), 'account')}, "
-        f"{count(report.roles, 'role')}"
+    """The counts, then the verdict: `output: 4 users, 5 tiers, ...: 2 violations`."""
+    verdict = "all invariants hold" if report.ok else count(len(report.findings), "violation")
+    return f"{report.folder}: {_sizes(report)}: {verdict}"
+
+
+def _sizes(report: AuditReport) -> str:
+    """`4 users, 5 tiers, 3 accounts, 15 roles`: what the audit covered."""
+    return (
+        f"{count(len(report.matrix), 'user')}, {count(len(report.tiers), 'tier')}, "
+        f"{count(len(report.accounts), 'account')}, {count(report.roles, 'role')}"
     )
-    if report.ok:
-        return f"{what}: all invariants hold"
-    return f"{what}: {count(len(report.findings), 'violation')}"

@@ -1,10 +1,10 @@
 """`mfagen diff BASE HEAD`: the access changes between two rendered output folders.
 
-Each folder is read as the audit reads it (`folder_files`, which first refuses a folder an
-interrupted render left unfinished, then `read_files`: the Terraform into the audit's
-`Module`), and its access computed by the audit's own access layer (`snapshot`): the IAM the
-Terraform creates, never accounts.yaml and never a text diff. `compare` then says what
-changed; `report` lays it out as text, Markdown or JSON.
+Each folder's Terraform is read as the audit reads it (`folder_files`, which first refuses a
+folder an interrupted render left unfinished, then `read_files`: into the audit's `Module`),
+and its access computed by the audit's own access layer (`snapshot`): the IAM the Terraform
+creates, never accounts.yaml and never a text diff. `compare` then says what changed;
+`report` lays it out as text, Markdown or JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from mfagen.audit.diff.changes import AccessDiff, compare
 from mfagen.audit.diff.snapshot import Snapshot, snapshot
 from mfagen.audit.errors import AuditInputError
 from mfagen.audit.model import Module
-from mfagen.layout import TERRAFORM_DIR
 
 __all__ = ["AccessDiff", "compare", "diff_folders", "read_module"]
 
@@ -32,11 +31,7 @@ def read_module(folder: Path) -> Module:
     An error names its file inside `folder`, which of the two folders it is in: the audit's
     reader names files relative to the folder it reads.
     """
-    files = {
-        path: text
-        for path, text in folder_files(folder).items()
-        if path.startswith(f"{TERRAFORM_DIR}/")
-    }
+    files = folder_files(folder, with_profiles=False)
     try:
         return read_files(files, str(folder))[0]
     except AuditInputError as error:

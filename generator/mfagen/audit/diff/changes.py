@@ -97,12 +97,17 @@ class AccessDiff:
         return bool(self.tiers or self.users)
 
     def count(self, what: Counted) -> int:
-        """How many users were added, removed, gain or lose access, ...: see COUNTED."""
+        """How many users were added, removed, gain or lose access, ... (see COUNTED), or
+        how many tiers changed ("tiers")."""
+        if what == "tiers":
+            return len(self.tiers)
         test = COUNTED[what]
         return sum(1 for user in self.users if test(user))
 
 
-Counted = Literal["added", "removed", "gain", "lose", "changed", "opened", "closed", "without_mfa"]
+Counted = Literal[
+    "added", "removed", "gain", "lose", "changed", "opened", "closed", "tiers", "without_mfa"
+]
 COUNTED: dict[str, Callable[[UserChanges], bool]] = {
     "added": lambda u: u.status == "added",
     "removed": lambda u: u.status == "removed",
@@ -140,26 +145,32 @@ def _union(before: Iterable[str], after: Iterable[str]) -> list[str]:
 
 
 def _tiers(base: Snapshot, head: Snapshot) -> Iterable[TierChanges]:
-    tiers = {tier for _, tier in (*base.roles, *head.roles)} | {*base.console, *head.console}
-    for tier in sorted(tiers):
+    was, now = _accounts_of(base), _accounts_of(head)
+    for tier in sorted({*was, *now, *base.console, *head.console}):
         roles = [
             RoleChange(account, base.roles.get((account, tier)), head.roles.get((account, tier)))
-            for account in _union(
-                (a for a, t in base.roles if t == tier), (a for a, t in head.roles if t == tier)
-            )
+            for account in _union(was.get(tier, ()), now.get(tier, ()))
         ]
         roles = [r for r in roles if r.before != r.after]
         console = base.console.get(tier), head.console.get(tier)
         if not roles and console[0] == console[1]:
             continue
-        before = any(t == tier for _, t in base.roles) or tier in base.console
-        after = any(t == tier for _, t in head.roles) or tier in head.console
+        before = tier in was or tier in base.console
+        after = tier in now or tier in head.console
         status: Status = "changed" if before and after else "added" if after else "removed"
         side = head if after else base
         members = sum(1 for tiers_of in side.tiers_of.values() if tier in tiers_of)
         yield TierChanges(
             tier, status, tuple(roles), console if console[0] != console[1] else None, members
         )
+
+
+def _accounts_of(side: Snapshot) -> dict[str, list[str]]:
+    """tier -> the accounts where it has a role."""
+    found: dict[str, list[str]] = {}
+    for account, tier in side.roles:
+        found.setdefault(tier, []).append(account)
+    return found
 
 
 def _user(base: _Side, head: _Side, name: str) -> UserChanges | None:

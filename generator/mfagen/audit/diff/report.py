@@ -9,11 +9,18 @@ roles are grouped by tier and requirement: `gains admin in dev, prod (with MFA a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from mfagen.audit.diff.changes import AccessDiff, Grant, RoleChange, TierChanges, UserChanges
+from mfagen.audit.diff.changes import (
+    AccessDiff,
+    Counted,
+    Grant,
+    RoleChange,
+    TierChanges,
+    UserChanges,
+)
 from mfagen.audit.diff.snapshot import Console, Person, RoleFacts
-from mfagen.wording import count
+from mfagen.wording import count, duration
 
 Quote = Callable[[str], str]
 T = TypeVar("T")
@@ -33,23 +40,48 @@ def summary(diff: AccessDiff) -> str:
     return f"{diff.base} -> {diff.head}: {_counts(diff, str)}"
 
 
+class Tally(NamedTuple):
+    """One number of a diff's summary."""
+
+    key: Counted
+    """What AccessDiff.count counts."""
+    json: str
+    """Its name in the JSON's summary."""
+    phrase: Callable[[int], str]
+    """Its words in the text and Markdown summary, which leave it out when it is 0."""
+    strong: bool = False
+    """Bold in Markdown: a removal, or access without MFA."""
+
+
+TALLIES = (
+    Tally("added", "users_added", lambda n: f"{count(n, 'user')} added"),
+    Tally("removed", "users_removed", lambda n: f"{count(n, 'user')} removed", strong=True),
+    Tally("gain", "users_gaining", lambda n: f"{n} {_verb(n, 'gain')} access"),
+    Tally("lose", "users_losing", lambda n: f"{n} {_verb(n, 'lose')} access"),
+    Tally("changed", "users_changed", lambda n: f"{n} with changed access"),
+    Tally("opened", "windows_opened", lambda n: f"{count(n, 'enrolment window')} opened"),
+    Tally("closed", "windows_closed", lambda n: f"{count(n, 'enrolment window')} closed"),
+    Tally("tiers", "tiers_changed", lambda n: f"{count(n, 'tier')} changed"),
+    Tally(
+        "without_mfa",
+        "users_without_mfa",
+        lambda n: f"{count(n, 'user')} may now assume a role WITHOUT MFA",
+        strong=True,
+    ),
+)
+"""The summary's numbers, in the order the text and the JSON give them."""
+
+
 def _counts(diff: AccessDiff, strong: Quote) -> str:
     if not diff.changed:
         return "no access changes"
-    parts = [
-        count(diff.count("added"), "user") + " added" if diff.count("added") else "",
-        strong(f"{count(diff.count('removed'), 'user')} removed") if diff.count("removed") else "",
-        f"{diff.count('gain')} {_verb(diff.count('gain'), 'gain')} access",
-        f"{diff.count('lose')} {_verb(diff.count('lose'), 'lose')} access",
-        f"{diff.count('changed')} with changed access",
-        count(diff.count("opened"), "enrolment window") + " opened",
-        count(diff.count("closed"), "enrolment window") + " closed",
-        count(len(diff.tiers), "tier") + " changed",
-    ]
-    without = diff.count("without_mfa")
-    if without:
-        parts.append(strong(f"{count(without, 'user')} may now assume a role WITHOUT MFA"))
-    return ", ".join(p for p in parts if p and not p.startswith("0 "))
+    parts = []
+    for tally in TALLIES:
+        number = diff.count(tally.key)
+        if number:
+            phrase = tally.phrase(number)
+            parts.append(strong(phrase) if tally.strong else phrase)
+    return ", ".join(parts)
 
 
 def _verb(number: int, verb: str) -> str:
@@ -238,12 +270,7 @@ def _maximum(age: int | None) -> str:
 
 
 def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "none"
-    hours, rest = divmod(seconds, 3600)
-    minutes, rest = divmod(rest, 60)
-    parts = [(hours, "h"), (minutes, "m"), (rest, "s")]
-    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+    return "none" if seconds is None else duration(seconds)
 
 
 def _grouped(items: Iterable[T], key: Callable[[T], K]) -> list[tuple[K, list[T]]]:
@@ -259,17 +286,7 @@ def as_json(diff: AccessDiff) -> dict[str, Any]:
         "base": diff.base,
         "head": diff.head,
         "changed": diff.changed,
-        "summary": {
-            "users_added": diff.count("added"),
-            "users_removed": diff.count("removed"),
-            "users_gaining": diff.count("gain"),
-            "users_losing": diff.count("lose"),
-            "users_changed": diff.count("changed"),
-            "windows_opened": diff.count("opened"),
-            "windows_closed": diff.count("closed"),
-            "tiers_changed": len(diff.tiers),
-            "users_without_mfa": diff.count("without_mfa"),
-        },
+        "summary": {tally.json: diff.count(tally.key) for tally in TALLIES},
         "tiers": [
             {
                 "tier": tier.tier,

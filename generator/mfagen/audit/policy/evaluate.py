@@ -30,8 +30,14 @@ class StatementRef:
     effect: str
 
     def describe(self) -> str:
+        """`file:line address (policy) statement Sid`, each part only where it says something:
+        a place that is not a statement (a profile, a file, a resource) has no Sid, and its
+        policy label may repeat the file or the address."""
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where} {self.address} ({self.policy}) statement {self.sid}"
+        text = f"{where} {self.address}"
+        if self.policy and self.policy not in {self.file, self.address}:
+            text += f" ({self.policy})"
+        return f"{text} statement {self.sid}" if self.sid else text
 
 
 @dataclass(frozen=True)
