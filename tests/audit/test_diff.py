@@ -227,6 +227,17 @@ def test_users_added_and_removed(base: Path, tmp_path: Path) -> None:
     ]
 
 
+def test_a_change_no_number_counts_still_says_how_many_users_changed(
+    base: Path, tmp_path: Path
+) -> None:
+    """force_destroy turned off for one user changes no access: the summary still counts."""
+    head = tmp_path / "head"
+    shutil.copytree(base, head)
+    users = head / "terraform" / "users.tf"
+    users.write_text(users.read_text().replace("force_destroy = true", "force_destroy = false", 1))
+    assert lines(diff(base, head))[0] == f"{base} -> {head}: 1 user changed otherwise"
+
+
 def test_a_removal_without_force_destroy_and_without_created_users(
     base: Path, tmp_path: Path
 ) -> None:

@@ -81,7 +81,8 @@ def _counts(diff: AccessDiff, strong: Quote) -> str:
         if number:
             phrase = tally.phrase(number)
             parts.append(strong(phrase) if tally.strong else phrase)
-    return ", ".join(parts)
+    # what no number counts: a user mfagen now creates, or deletes with force_destroy, or not
+    return ", ".join(parts) or f"{count(len(diff.users), 'user')} changed otherwise"
 
 
 def _verb(number: int, verb: str) -> str:
